@@ -1,0 +1,102 @@
+import json
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+from rest_framework.exceptions import APIException
+
+from apps.catalog import services
+from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.core.admin import add_api_errors
+
+
+class CollectionForm(forms.ModelForm):  # type: ignore[type-arg]
+    schema = forms.JSONField(widget=forms.Textarea(attrs={"rows": 24, "cols": 100}))
+
+    class Meta:
+        model = Collection
+        fields = ["org", "source", "name", "profile", "event", "schema"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if "schema" in cleaned:
+            try:
+                services.checked_schema(cleaned["schema"])
+            except APIException as error:
+                add_api_errors(self, error, "schema")
+        return cleaned
+
+
+@admin.register(Collection)
+class CollectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = CollectionForm
+    list_display = ["name", "org", "source", "event", "profile", "schema_version", "updated_at"]
+    list_filter = ["org", "event", "profile"]
+    search_fields = ["name"]
+    readonly_fields = ["schema_version"]
+
+    def save_model(self, request: HttpRequest, obj: Collection, form: Any, change: bool) -> None:
+        data = {field: form.cleaned_data[field] for field in ("name", "profile", "event", "schema")}
+        if change:
+            data["source"] = form.cleaned_data["source"]
+            saved = services.collection_update(
+                collection=Collection.objects.get(pk=obj.pk), changes=data
+            )
+        else:
+            saved = services.collection_create(org=obj.org, source=obj.source, **data)
+        obj.pk, obj.schema_version = saved.pk, saved.schema_version
+
+
+@admin.register(SchemaVersion)
+class SchemaVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    list_display = ["collection", "version", "created_at"]
+    readonly_fields = ["collection", "version", "pretty_schema", "created_at"]
+    exclude = ["schema"]
+
+    @admin.display(description="schema")
+    def pretty_schema(self, obj: SchemaVersion) -> str:
+        return json.dumps(obj.schema, indent=2)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class IdentifierForm(forms.ModelForm):  # type: ignore[type-arg]
+    schema = forms.JSONField(widget=forms.Textarea(attrs={"rows": 12, "cols": 100}))
+
+    class Meta:
+        model = Identifier
+        fields = ["collection", "type", "name", "schema", "reference"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if {"collection", "type", "schema"} <= cleaned.keys():
+            try:
+                services.identifier_checked(
+                    collection=cleaned["collection"], type=cleaned["type"],
+                    schema=cleaned["schema"], reference=cleaned.get("reference"),
+                )
+            except APIException as error:
+                add_api_errors(self, error, "schema")
+        return cleaned
+
+
+@admin.register(Identifier)
+class IdentifierAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    form = IdentifierForm
+    list_display = ["name", "collection", "type", "reference", "created_at"]
+    list_filter = ["type", "org"]
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return obj is None
+
+    def save_model(self, request: HttpRequest, obj: Identifier, form: Any, change: bool) -> None:
+        saved = services.identifier_create(
+            collection=obj.collection, type=obj.type, name=obj.name, schema=obj.schema,
+            reference=obj.reference,
+        )
+        obj.pk = saved.pk

@@ -1,0 +1,73 @@
+"""The built-in collections every org has (products, accounts, users, events, pages), with
+their Avro schemas and identifiers. The usage collector and the Fuzy-style API write into
+them through the same pipeline as any collection; they are read like any collection."""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from django.db import transaction
+
+from apps.catalog import services
+from apps.catalog.models import Collection, Identifier
+from apps.orgs.models import Org
+from apps.sources.models import Source
+
+SCHEMAS = Path(__file__).resolve().parent / "builtin_schemas"
+SOURCE_NAME = "builtin"
+
+
+@dataclass(frozen=True)
+class Builtin:
+    name: str
+    key: str
+    profile: bool
+    references: tuple[tuple[str, str], ...] = ()  # (field, collection it points at)
+
+
+BUILTINS = (
+    Builtin("products", "productId", profile=True),
+    Builtin("accounts", "accountId", profile=True,
+            references=(("parentAccountId", "accounts"),)),
+    Builtin("users", "userId", profile=True, references=(("accountId", "accounts"),)),
+    Builtin("events", "eventId", profile=False, references=(
+        ("userId", "users"), ("accountId", "accounts"), ("productId", "products"))),
+    Builtin("pages", "eventId", profile=False, references=(
+        ("userId", "users"), ("accountId", "accounts"))),
+)
+
+
+def _key_schema(name: str, field: str) -> dict[str, object]:
+    return {"type": "record", "name": name, "namespace": "sluice.builtin",
+            "fields": [{"name": field, "type": "string"}]}
+
+
+@transaction.atomic
+def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
+    """The org's built-in collections by name, made (with their identifiers) when missing."""
+    source, _ = Source.objects.get_or_create(
+        org=org, name=SOURCE_NAME,
+        defaults={"type": Source.Type.API, "title": "Built-in collections",
+                  "description": "Products, accounts, users, events and pages."},
+    )
+    existing = {c.name: c for c in Collection.objects.filter(
+        org=org, name__in=[b.name for b in BUILTINS])}
+    if len(existing) == len(BUILTINS):
+        return existing
+    primaries: dict[str, Identifier] = {}
+    for builtin in BUILTINS:
+        if builtin.name in existing:
+            continue
+        schema = json.loads((SCHEMAS / f"{builtin.name}.avsc").read_text())
+        collection = services.collection_create(
+            org=org, source=source, name=builtin.name, schema=schema,
+            profile=builtin.profile, event=not builtin.profile)
+        primaries[builtin.name] = services.identifier_create(
+            collection=collection, type=Identifier.Type.PRIMARY, name=builtin.key,
+            schema=_key_schema(builtin.key, builtin.key))
+        existing[builtin.name] = collection
+        for field, target in builtin.references:
+            services.identifier_create(
+                collection=collection, type=Identifier.Type.FOREIGN, name=field,
+                schema=_key_schema(field, field), reference=primaries[target])
+    return existing

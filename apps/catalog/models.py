@@ -1,0 +1,89 @@
+from django.db import models
+
+from apps.core.ids import new_id
+from apps.orgs.models import Org
+from apps.sources.models import Source
+
+
+class Collection(models.Model):
+    """A named stream of records of one Avro record schema; `schema` is the current version."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="collections")
+    source = models.ForeignKey(Source, on_delete=models.PROTECT, related_name="collections")
+    name = models.CharField(max_length=128)
+    profile = models.BooleanField(default=False)
+    event = models.BooleanField(default=True)
+    schema = models.JSONField()
+    schema_version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(fields=["org", "name"], name="collection_name_unique_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SchemaVersion(models.Model):
+    """One numbered schema of a collection; records keep the version they were written with."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    schema = models.JSONField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["collection", "version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "version"], name="schema_version_unique_per_collection"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection} v{self.version}"
+
+
+class Identifier(models.Model):
+    """Which fields identify a collection's records (primary) or point at another
+    collection's primary identifier (foreign)."""
+
+    class Type(models.TextChoices):
+        PRIMARY = "primary", "Primary"
+        FOREIGN = "foreign", "Foreign"
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="identifiers")
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="identifiers")
+    type = models.CharField(max_length=10, choices=Type.choices)
+    name = models.CharField(max_length=128)
+    schema = models.JSONField()
+    reference = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="referenced_by"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["collection", "name"], name="identifier_name_unique_per_collection"
+            ),
+            models.UniqueConstraint(
+                fields=["collection"], condition=models.Q(type="primary"),
+                name="one_primary_identifier_per_collection",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.collection}.{self.name} ({self.type})"
+
+    @property
+    def field_names(self) -> list[str]:
+        return [field["name"] for field in self.schema["fields"]]

@@ -1,0 +1,92 @@
+"""Reads of the catalog; every one is scoped to an org."""
+
+from dataclasses import dataclass
+
+from django.core.cache import cache
+from django.db.models import Q, QuerySet
+
+from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.core.ids import parse_id
+from apps.orgs.models import Org
+
+
+def collection_list(*, org: Org, source_id: int | None = None) -> QuerySet[Collection]:
+    collections = Collection.objects.filter(org=org).select_related("source").order_by("id")
+    return collections.filter(source_id=source_id) if source_id else collections
+
+
+def collection_get(*, org: Org, collection_id: object) -> Collection | None:
+    """The org's collection with this id (number or string) or name, or None."""
+    return _by_id_or_name(Collection.objects.filter(org=org).select_related("source"),
+                          collection_id).first()
+
+
+def _by_id_or_name(collections: QuerySet[Collection], ref: object) -> QuerySet[Collection]:
+    parsed = parse_id(ref)
+    return collections.filter(id=parsed) if parsed is not None else collections.filter(
+        name=str(ref))
+
+
+def collection_cache_keys(org_id: int, *refs: object) -> list[str]:
+    return [f"collection:{org_id}:{ref}" for ref in refs]
+
+
+def collection_for_ingest(*, org: Org, collection_id: object) -> Collection | None:
+    """Like collection_get, with its identifiers loaded; cached for every process, and
+    dropped by every write of the collection or its identifiers (so a new schema version is
+    used from the next request on)."""
+    [cache_key] = collection_cache_keys(org.id, collection_id)
+    collection: Collection | None = cache.get(cache_key)
+    if collection is None:
+        collection = _by_id_or_name(Collection.objects.filter(org=org).select_related(
+            "source").prefetch_related("identifiers"), collection_id).first()
+        if collection is not None:
+            cache.set(cache_key, collection)
+    return collection
+
+
+def schema_version_list(*, collection: Collection) -> QuerySet[SchemaVersion]:
+    return collection.versions.order_by("version")
+
+
+def schema_version_get(*, collection: Collection, version: int) -> SchemaVersion | None:
+    return collection.versions.filter(version=version).first()
+
+
+def identifier_list(*, org: Org, collection: Collection | None = None) -> QuerySet[Identifier]:
+    identifiers = Identifier.objects.filter(org=org).order_by("id")
+    return identifiers.filter(collection=collection) if collection else identifiers
+
+
+def identifier_get(*, org: Org, identifier_id: object) -> Identifier | None:
+    parsed = parse_id(identifier_id)
+    if parsed is None:
+        return None
+    return Identifier.objects.filter(org=org, id=parsed).select_related("collection").first()
+
+
+@dataclass(frozen=True)
+class Relation:
+    """A foreign identifier seen from one of the two collections it joins."""
+
+    foreign: Identifier
+    direction: str  # "outgoing" when the collection asked about holds the foreign identifier
+
+    @property
+    def primary(self) -> Identifier:
+        assert self.foreign.reference is not None
+        return self.foreign.reference
+
+
+def relation_list(*, org: Org, collection: Collection | None = None) -> list[Relation]:
+    """The relations that foreign identifiers make, in both directions for `collection`."""
+    foreigns = Identifier.objects.filter(org=org, type=Identifier.Type.FOREIGN).select_related(
+        "collection", "reference", "reference__collection"
+    ).order_by("id")
+    if collection is None:
+        return [Relation(foreign, "outgoing") for foreign in foreigns]
+    foreigns = foreigns.filter(Q(collection=collection) | Q(reference__collection=collection))
+    return [
+        Relation(foreign, "outgoing" if foreign.collection_id == collection.id else "incoming")
+        for foreign in foreigns
+    ]

@@ -1,0 +1,200 @@
+"""Writes of the catalog: collections, their schema versions, identifiers."""
+
+from typing import Any
+
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+
+from apps.catalog import avro, selectors
+from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.core.errors import Conflict, FieldError, field_errors
+from apps.orgs.models import Org
+from apps.sources.models import Source
+
+
+def checked_schema(schema: Any, path: str = "schema") -> dict[str, Any]:
+    """The schema when it is a valid Avro record; else a 400 naming each problem's path."""
+    problems = avro.record_schema_problems(schema, path)
+    if problems:
+        raise field_errors([(attr, "invalid_schema", message) for attr, message in problems])
+    return dict(schema)
+
+
+def _kind(profile: bool | None, event: bool | None) -> tuple[bool, bool]:
+    profile = bool(profile) if profile is not None else not (event if event is not None else True)
+    event = bool(event) if event is not None else not profile
+    if profile == event:
+        raise FieldError("profile", "A collection is either an event collection (`event: true`) "
+                         "or a profile collection (`profile: true`).", "invalid_kind")
+    return profile, event
+
+
+def _duplicate(name: str) -> Conflict:
+    return Conflict(f"A collection named {name!r} exists already in this org. Choose another "
+                    "name or update that collection.", code="duplicate_name")
+
+
+def _save(collection: Collection) -> None:
+    try:
+        with transaction.atomic():
+            collection.save()
+    except IntegrityError as error:
+        raise _duplicate(collection.name) from error
+    _forget(collection)
+
+
+def _forget(collection: Collection, *names: str) -> None:
+    """Drops the cached copies of the collection (by id and by each name it had)."""
+    cache.delete_many(selectors.collection_cache_keys(
+        collection.org_id, collection.id, collection.name, *names))
+
+
+@transaction.atomic
+def collection_create(*, org: Org, source: Source, name: str, schema: Any,
+                      profile: bool | None = None, event: bool | None = None) -> Collection:
+    """A new collection with schema version 1."""
+    profile, event = _kind(profile, event)
+    collection = Collection(org=org, source=source, name=name, profile=profile, event=event,
+                            schema=checked_schema(schema), schema_version=1)
+    _save(collection)
+    SchemaVersion.objects.create(collection=collection, version=1, schema=collection.schema)
+    return collection
+
+
+@transaction.atomic
+def collection_update(*, collection: Collection, changes: dict[str, Any]) -> Collection:
+    """Applies the changes; a changed schema becomes the next numbered version."""
+    _forget(collection)  # under its old name too, should it be renamed
+    if "profile" in changes or "event" in changes:
+        collection.profile, collection.event = _kind(changes.get("profile"), changes.get("event"))
+    for field in ("name", "source"):
+        if field in changes:
+            setattr(collection, field, changes[field])
+    if "schema" in changes and changes["schema"] != collection.schema:
+        schema = checked_schema(changes["schema"])
+        _check_identifiers_kept(collection, schema)
+        collection.schema, collection.schema_version = schema, collection.schema_version + 1
+        SchemaVersion.objects.create(collection=collection, version=collection.schema_version,
+                                     schema=schema)
+    _save(collection)
+    return collection
+
+
+def _check_identifiers_kept(collection: Collection, schema: dict[str, Any]) -> None:
+    fields = avro.fields_of(schema)
+    for identifier in collection.identifiers.all():
+        old = avro.fields_of(collection.schema)
+        for name in identifier.field_names:
+            if name not in fields or avro.key_type(fields[name]) != avro.key_type(old[name]):
+                raise FieldError("schema", f"The field {name!r} makes the identifier "
+                                 f"{identifier.name!r}: keep it with its type, or delete the "
+                                 "identifier first.", "identifier_field_removed")
+
+
+def collection_delete(*, collection: Collection) -> None:
+    """Deletes the collection unless another collection's foreign identifier points at it."""
+    pointing = Identifier.objects.filter(reference__collection=collection).exclude(
+        collection=collection
+    ).select_related("collection")
+    if pointing:
+        names = ", ".join(f"{i.collection.name}.{i.name}" for i in pointing)
+        raise Conflict(f"Foreign identifiers point at this collection ({names}). Delete them "
+                       "first.", code="collection_referenced")
+    collection.delete()
+    _forget(collection)
+
+
+def identifier_create(*, collection: Collection, type: str, name: str, schema: Any,
+                      reference: Identifier | None = None) -> Identifier:
+    """A new identifier whose fields exist in the collection, with matching key types."""
+    schema = identifier_checked(collection=collection, type=type, schema=schema,
+                                reference=reference)
+    identifier = Identifier(org_id=collection.org_id, collection=collection, type=type, name=name,
+                            schema=schema, reference=reference if type == "foreign" else None)
+    try:
+        with transaction.atomic():
+            identifier.save()
+    except IntegrityError as error:
+        raise Conflict(f"The collection {collection.name!r} has an identifier named {name!r} "
+                       "already.", code="duplicate_name") from error
+    _forget(collection)
+    return identifier
+
+
+def identifier_checked(*, collection: Collection, type: str, schema: Any,
+                       reference: Identifier | None) -> dict[str, Any]:
+    """The identifier's schema when it fits the collection (and its reference); else a 400."""
+    schema = checked_schema(schema)
+    key_types = _identifier_key_types(collection, schema)
+    if type == Identifier.Type.PRIMARY:
+        _check_primary(collection, schema)
+    else:
+        _check_reference(reference, key_types)
+    return schema
+
+
+def _identifier_key_types(collection: Collection, schema: dict[str, Any]) -> list[str]:
+    fields = avro.fields_of(collection.schema)
+    problems: list[tuple[str, str, str]] = []
+    key_types: list[str] = []
+    for index, field in enumerate(schema["fields"]):
+        path, name = f"schema.fields[{index}]", field["name"]
+        if name not in fields:
+            problems.append((f"{path}.name", "unknown_field", f"The collection "
+                             f"{collection.name!r} has no field {name!r}. Its fields: "
+                             f"{', '.join(fields)}."))
+            continue
+        key = avro.key_type(fields[name])
+        if key is None:
+            problems.append((f"{path}.name", "not_a_key_field", f"The field {name!r} cannot "
+                             "identify records: use a string, int or long field."))
+        elif avro.key_type(field["type"]) != key:
+            problems.append((f"{path}.type", "type_mismatch", f"The field {name!r} is a {key} "
+                             "in the collection's schema; declare the same type here."))
+        else:
+            key_types.append(key)
+    if not schema["fields"]:
+        problems.append(("schema.fields", "required", "Name at least one field."))
+    if problems:
+        raise field_errors(problems)
+    return key_types
+
+
+def _check_primary(collection: Collection, schema: dict[str, Any]) -> None:
+    existing = collection.identifiers.filter(type=Identifier.Type.PRIMARY).first()
+    if existing is not None:
+        raise Conflict(f"The collection {collection.name!r} has a primary identifier already "
+                       f"({existing.name!r}, id {existing.id}). Delete it to make another.",
+                       code="primary_identifier_exists")
+    optional = [f["name"] for f in schema["fields"] if isinstance(f["type"], list)]
+    if optional:
+        raise FieldError("schema.fields", f"A primary identifier cannot be optional: "
+                         f"{', '.join(optional)}.", "optional_key")
+
+
+def _check_reference(reference: Identifier | None, key_types: list[str]) -> None:
+    if reference is None:
+        raise FieldError("referenceId", "A foreign identifier needs `referenceId`: the id of "
+                         "a primary identifier in this org.", "required")
+    if reference.type != Identifier.Type.PRIMARY:
+        raise FieldError("referenceId", "`referenceId` must be a primary identifier.",
+                         "not_primary")
+    fields = avro.fields_of(reference.collection.schema)
+    referenced = [avro.key_type(fields[name]) for name in reference.field_names]
+    if referenced != key_types:
+        raise ValidationError({"schema.fields": [
+            f"The fields' types ({', '.join(key_types)}) must match those of the primary "
+            f"identifier {reference.name!r} ({', '.join(str(t) for t in referenced)})."
+        ]}, code="type_mismatch")
+
+
+def identifier_delete(*, identifier: Identifier) -> None:
+    """Deletes the identifier unless a foreign identifier points at it."""
+    pointing = identifier.referenced_by.exclude(id=identifier.id)
+    if pointing.exists():
+        raise Conflict("Foreign identifiers point at this primary identifier: "
+                       f"{', '.join(str(i.id) for i in pointing)}. Delete them first.",
+                       code="identifier_referenced")
+    identifier.delete()
+    _forget(identifier.collection)

@@ -1,0 +1,24 @@
+"""Tenancy in one place: the key must belong to the org named in the URL, and management
+needs a secret key. Another org's key sees exactly what a missing object looks like."""
+
+from typing import Any
+
+from rest_framework import exceptions
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+WRITE_KEY_DETAIL = (
+    "This is a write key: it can only send records. Use a secret key of this org to manage it."
+)
+
+
+class OrgKeyPermission(BasePermission):
+    def has_permission(self, request: Request, view: Any) -> bool:
+        key = request.auth
+        if key is None:
+            raise exceptions.NotAuthenticated()
+        if key.org_slug != view.kwargs.get("org"):
+            raise exceptions.NotFound()
+        if request.method not in getattr(view, "write_key_methods", ()) and not key.is_secret:
+            raise exceptions.PermissionDenied(WRITE_KEY_DETAIL)
+        return True

@@ -1,0 +1,52 @@
+import functools
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field, inline_serializer
+from rest_framework import serializers
+
+from apps.core import links
+from apps.core.ids import parse_id
+
+
+@extend_schema_field({"type": "string", "pattern": "^[0-9]+$",
+                      "example": "98092788222918656"})
+class IdField(serializers.Field):  # type: ignore[type-arg]
+    """A 64-bit id: written as a JSON string, read from a string or a number."""
+
+    default_error_messages = {
+        "invalid": "Must be an id: a positive integer, as a number or a string."
+    }
+
+    def to_representation(self, value: int) -> str:
+        return str(value)
+
+    def to_internal_value(self, data: Any) -> int:
+        parsed = parse_id(data)
+        if parsed is None:
+            self.fail("invalid")
+        return parsed  # type: ignore[return-value]
+
+
+class HalSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """An output serializer whose representation carries the object's `_links`."""
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        data: dict[str, Any] = super().to_representation(instance)
+        data["_links"] = links.links_for(instance, self.context["request"])
+        return data
+
+
+@functools.cache
+def hal_list_schema(name: str, item: type[serializers.Serializer]) -> serializers.Serializer:  # type: ignore[type-arg]
+    """The OpenAPI shape of a HAL list of `item`s (documentation only)."""
+    return inline_serializer(
+        name=f"{item.__name__.removesuffix('Output')}List",
+        fields={
+            "_embedded": inline_serializer(
+                name=f"{item.__name__.removesuffix('Output')}ListEmbedded",
+                fields={name: item(many=True)},
+            ),
+            "_links": serializers.DictField(child=serializers.DictField()),
+            "page": serializers.DictField(),
+        },
+    )

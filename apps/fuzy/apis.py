@@ -1,0 +1,154 @@
+"""The Fuzy-style API under /v3/: the org is the key's own (no org in the URL)."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema, inline_serializer
+from rest_framework import exceptions, serializers
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.catalog.builtins import builtin_collections_ensure
+from apps.core.errors import field_errors
+from apps.core.permissions import WRITE_KEY_DETAIL
+from apps.fuzy import services
+from apps.ingestion.apis import INGEST_ANSWER, ingest_answer
+from apps.ingestion.body import read_json
+from apps.records.models import Record
+
+RECORD = inline_serializer("FuzyRecord", {"data": serializers.DictField()})
+
+
+class KeyOrgPermission(BasePermission):
+    """Any live key; a write key may only send events."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.auth is None:
+            raise exceptions.NotAuthenticated()
+        if request.method not in getattr(view, "write_key_methods", ()) and \
+                not request.auth.is_secret:
+            raise exceptions.PermissionDenied(WRITE_KEY_DETAIL)
+        return True
+
+
+class FuzyAPIView(APIView):
+    permission_classes = [KeyOrgPermission]
+    write_key_methods: tuple[str, ...] = ()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        self.org = request.auth.org
+
+    def items(self, name: str) -> list[Any]:
+        """The body as a list: one object, a JSON array, or `{"<name>": [...]}`."""
+        payload = read_json(self.request._request)
+        if isinstance(payload, dict) and set(payload) == {name}:
+            payload = payload[name]
+        items = payload if isinstance(payload, list) else [payload]
+        bad = [(f"{name}[{i}]", "not_an_object", "Send JSON objects.")
+               for i, item in enumerate(items) if not isinstance(item, dict)]
+        if bad:
+            raise field_errors(bad)
+        return items
+
+    def read(self, collection: str, key: str) -> Response:
+        data = services.stored(org=self.org, collection=collection, key=key)
+        if data is None:
+            raise exceptions.NotFound()
+        return Response(data)
+
+    def write(self, collection: str, key_field: str, items: list[dict[str, Any]]) -> Response:
+        missing = [(f"{collection}[{i}].{key_field}", "required", f"`{key_field}` is required.")
+                   for i, item in enumerate(items) if not item.get(key_field)]
+        if missing:
+            raise field_errors(missing)
+        return ingest_answer(services.builtin_write(org=self.org, records={collection: items}))
+
+
+class ProductListApi(FuzyAPIView):
+    @extend_schema(responses=inline_serializer("FuzyProducts", {
+        "products": serializers.ListField(child=serializers.DictField())}),
+        operation_id="v3_products_list")
+    def get(self, request: Request) -> Response:
+        services.default_product_ensure(org=self.org)
+        products = builtin_collections_ensure(org=self.org)["products"]
+        rows = Record.objects.filter(collection=products).order_by("id")
+        return Response({"products": [row.data for row in rows]})
+
+    @extend_schema(request=inline_serializer("FuzyProduct", {
+        "productId": serializers.CharField(), "name": serializers.CharField()}),
+        responses={202: INGEST_ANSWER}, operation_id="v3_products_create")
+    def post(self, request: Request) -> Response:
+        return self.write("products", "productId", self.items("products"))
+
+
+class ProductDetailApi(FuzyAPIView):
+    @extend_schema(responses=RECORD, operation_id="v3_products_read")
+    def get(self, request: Request, product_id: str) -> Response:
+        services.default_product_ensure(org=self.org)
+        return self.read("products", product_id)
+
+    @extend_schema(request=inline_serializer("FuzyProductChange", {
+        "name": serializers.CharField()}), responses={202: INGEST_ANSWER},
+        operation_id="v3_products_update")
+    def put(self, request: Request, product_id: str) -> Response:
+        current = services.stored(org=self.org, collection="products", key=product_id) or {}
+        [change] = self.items("products")[:1] or [{}]
+        return self.write("products", "productId", [{**current, **change,
+                                                     "productId": product_id}])
+
+
+class AccountListApi(FuzyAPIView):
+    @extend_schema(request=inline_serializer("FuzyAccount", {
+        "accountId": serializers.CharField(), "name": serializers.CharField(required=False),
+        "parentAccountId": serializers.CharField(required=False),
+        "paymentProcessorIds": serializers.DictField(required=False)}),
+        responses={202: INGEST_ANSWER}, operation_id="v3_accounts_upsert")
+    def post(self, request: Request) -> Response:
+        accounts = self.items("accounts")
+        cycles = services.account_cycle_problems(org=self.org, accounts=accounts,
+                                                 path="accounts")
+        if cycles:
+            raise field_errors(cycles)
+        return self.write("accounts", "accountId", accounts)
+
+
+class AccountDetailApi(FuzyAPIView):
+    @extend_schema(responses=RECORD, operation_id="v3_accounts_read")
+    def get(self, request: Request, account_id: str) -> Response:
+        return self.read("accounts", account_id)
+
+
+class UserListApi(FuzyAPIView):
+    @extend_schema(request=inline_serializer("FuzyUser", {
+        "userId": serializers.CharField(), "accountId": serializers.CharField(required=False),
+        "email": serializers.CharField(required=False),
+        "traits": serializers.DictField(required=False),
+        "paymentProcessorIds": serializers.DictField(required=False)}),
+        responses={202: INGEST_ANSWER}, operation_id="v3_users_upsert")
+    def post(self, request: Request) -> Response:
+        return self.write("users", "userId", self.items("users"))
+
+
+class UserDetailApi(FuzyAPIView):
+    @extend_schema(responses=RECORD, operation_id="v3_users_read")
+    def get(self, request: Request, user_id: str) -> Response:
+        return self.read("users", user_id)
+
+
+class EventApi(FuzyAPIView):
+    write_key_methods = ("PUT",)
+
+    @extend_schema(request=inline_serializer("FuzyEvent", {
+        "description": serializers.CharField(), "timestamp": serializers.CharField(),
+        "userId": serializers.CharField(required=False),
+        "user": serializers.DictField(required=False),
+        "accountId": serializers.CharField(required=False),
+        "productId": serializers.CharField(required=False),
+        "properties": serializers.DictField(required=False)}),
+        responses={202: INGEST_ANSWER}, operation_id="v3_events_send",
+        description="One event, a JSON array or `{\"events\": [...]}`. A full `user` object "
+        "(with its `account`) creates or updates that user and account too.")
+    def put(self, request: Request) -> Response:
+        return ingest_answer(services.events_write(org=self.org, events=self.items("events")))

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FuzyConfig(AppConfig):
+    name = "apps.fuzy"
+    label = "fuzy"

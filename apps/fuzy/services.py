@@ -1,0 +1,157 @@
+"""The Fuzy-style model (products, accounts, users, events) written as records of the org's
+built-in collections, through the same validation and pipeline as any record."""
+
+import uuid
+from typing import Any
+
+from django.utils import timezone
+
+from apps.catalog.builtins import builtin_collections_ensure
+from apps.catalog.models import Collection
+from apps.core.errors import field_errors
+from apps.core.ids import new_id
+from apps.ingestion.services import Outcome, source_ingest
+from apps.orgs.models import Org
+from apps.records.models import Record
+from apps.records.services import Batch, batches_store
+
+DEFAULT_PRODUCT = {"productId": "default", "name": "Default product", "description": None,
+                   "isDefault": True}
+Problem = tuple[str, str, str]
+
+
+KEYS = {"products": "productId", "accounts": "accountId", "users": "userId"}
+
+
+def _updates(collection: Collection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row over the stored state of its profile (and the rows before it), so that an
+    update names only what changes and keeps the rest, as the Fuzy API's users expect."""
+    field = KEYS[collection.name]
+    keys = {str(row[field]) for row in rows if row.get(field)}
+    state = dict(Record.objects.filter(collection=collection, key__in=keys).values_list(
+        "key", "data"))
+    merged = []
+    for row in rows:
+        key = str(row.get(field))
+        state[key] = {**state.get(key, {}), **row}
+        merged.append(state[key])
+    return merged
+
+
+def builtin_write(*, org: Org, records: dict[str, list[dict[str, Any]]]) -> Outcome:
+    """Queues records of built-in collections (by name), all in one message; products,
+    accounts and users are updated field by field."""
+    collections = builtin_collections_ensure(org=org)
+    payload = {name: _updates(collections[name], rows) if name in KEYS else rows
+               for name, rows in records.items() if rows}
+    return source_ingest(collections=collections, payload=payload)
+
+
+def default_product_ensure(*, org: Org) -> None:
+    """Every org has its default product; it is stored at once the first time it is needed."""
+    products = builtin_collections_ensure(org=org)["products"]
+    if Record.objects.filter(collection=products, key="default").exists():
+        return
+    batches_store(batches=[Batch(
+        org.id, products.id, products.schema_version, timezone.now().isoformat(),
+        records=[[new_id(), "default", {"productId": "default"}, DEFAULT_PRODUCT]],
+    )])
+
+
+def stored(*, org: Org, collection: str, key: str) -> dict[str, Any] | None:
+    """The current data of a built-in record, or None."""
+    record = Record.objects.filter(collection__org=org, collection__name=collection,
+                                   key=key).first()
+    return record.data if record else None
+
+
+def _parents(org: Org) -> dict[str, str | None]:
+    rows = Record.objects.filter(collection__org=org, collection__name="accounts").values_list(
+        "key", "data__parentAccountId")
+    return dict(rows)
+
+
+def account_cycle_problems(*, org: Org, accounts: list[dict[str, Any]],
+                           path: str) -> list[Problem]:
+    """A problem for each account whose parent chain (stored accounts and the ones given)
+    leads back to itself."""
+    parents = _parents(org)
+    for account in accounts:
+        parents[str(account.get("accountId"))] = account.get("parentAccountId")
+    problems = []
+    for index, account in enumerate(accounts):
+        start, seen = account.get("accountId"), set()
+        current = account.get("parentAccountId")
+        while current is not None and current not in seen:
+            if current == start:
+                problems.append((f"{path}[{index}].parentAccountId", "account_cycle",
+                                 f"Account {start!r} would be its own ancestor."))
+                break
+            seen.add(current)
+            current = parents.get(current)
+    return problems
+
+
+def _required(item: dict[str, Any], path: str, *names: str) -> list[Problem]:
+    return [(f"{path}.{name}", "required", f"`{name}` is required.")
+            for name in names if item.get(name) in (None, "")]
+
+
+def _user_and_account(event: dict[str, Any], path: str, users: list[dict[str, Any]],
+                      accounts: list[dict[str, Any]]) -> tuple[Any, Any, list[Problem]]:
+    """The event's userId and accountId; full user/account objects join the writes."""
+    user, account = event.get("user"), event.get("account")
+    problems: list[Problem] = []
+    if isinstance(account, dict):
+        problems += _required(account, f"{path}.account", "accountId")
+        accounts.append(account)
+        account = account.get("accountId")
+    if isinstance(user, dict):
+        problems += _required(user, f"{path}.user", "userId")
+        nested = user.get("account")
+        if isinstance(nested, dict):
+            problems += _required(nested, f"{path}.user.account", "accountId")
+            accounts.append(nested)
+            user = {**{k: v for k, v in user.items() if k != "account"},
+                    "accountId": nested.get("accountId")}
+        users.append(user)
+        account = account or user.get("accountId")
+        user = user.get("userId")
+    user = user or event.get("userId")
+    account = account or event.get("accountId")
+    if user is None and account is None:
+        problems.append((path, "user_or_account_required",
+                         "An event needs a user (`user` or `userId`) and/or an account "
+                         "(`account` or `accountId`)."))
+    return user, account, problems
+
+
+def events_write(*, org: Org, events: list[Any]) -> Outcome:
+    """PUT /v3/event: events, with the users and accounts given in full inside them."""
+    users: list[dict[str, Any]] = []
+    accounts: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    problems: list[Problem] = []
+    for index, event in enumerate(events):
+        path = f"events[{index}]"
+        if not isinstance(event, dict):
+            problems.append((path, "not_an_object", "An event is a JSON object."))
+            continue
+        problems += _required(event, path, "description", "timestamp")
+        user_id, account_id, found = _user_and_account(event, path, users, accounts)
+        problems += found
+        product = event.get("product")
+        rows.append({
+            "eventId": event.get("eventId") or str(uuid.uuid4()),
+            "event": event.get("description"), "feature": event.get("feature"),
+            "userId": user_id, "accountId": account_id,
+            "productId": (product.get("productId") if isinstance(product, dict) else product)
+            or event.get("productId") or "default",
+            "timestamp": event.get("timestamp"), "properties": event.get("properties") or {},
+        })
+    problems += account_cycle_problems(org=org, accounts=accounts, path="accounts")
+    if problems:
+        raise field_errors(problems)
+    default_product_ensure(org=org)
+    return builtin_write(org=org, records={"accounts": accounts, "users": users,
+                                           "events": rows})

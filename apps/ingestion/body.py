@@ -1,0 +1,133 @@
+"""Reading ingestion bodies strictly: size limits, and JSON that PostgreSQL and Avro can hold.
+Everything here answers before anything is queued."""
+
+import json
+import math
+import re
+from typing import Any
+
+import orjson
+from django.http import HttpRequest
+from rest_framework import exceptions
+
+from apps.core.errors import PayloadTooLarge, field_errors
+
+MAX_REQUEST_BYTES = 500 * 1024
+MAX_RECORD_BYTES = 32 * 1024
+MAX_RECORDS = 2500
+MAX_DEPTH = 32
+
+
+def _reject_constant(name: str) -> None:
+    raise ValueError(f"{name} is not a JSON number; send null or a finite number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range for a double")
+    return value
+
+
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+def _drain(request: HttpRequest) -> int:
+    """Reads and drops the rest of a body too large to take, so that the sender, still
+    sending, receives the answer instead of a reset connection. Answers the bytes read."""
+    total = 0
+    while total < DRAIN_LIMIT:
+        chunk = request.read(64 * 1024)
+        if not chunk:
+            break
+        total += len(chunk)
+    return total
+
+
+def read_json(request: HttpRequest) -> Any:
+    """The body as JSON, at most 500 KB; no NaN or Infinity."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
+        _drain(request)
+        raise _too_large_request(int(length))
+    raw = request.read(MAX_REQUEST_BYTES + 1)
+    if len(raw) > MAX_REQUEST_BYTES:
+        raise _too_large_request(len(raw) + _drain(request))
+    try:
+        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
+    except RecursionError as error:
+        raise exceptions.ParseError(f"nested deeper than {MAX_DEPTH} levels") from error
+    except (ValueError, UnicodeDecodeError) as error:
+        raise exceptions.ParseError(str(error)) from error
+
+
+def _too_large_request(size: int) -> PayloadTooLarge:
+    return PayloadTooLarge(f"The request is {size} bytes; at most {MAX_REQUEST_BYTES} bytes "
+                           f"(500 KB) are accepted. Send fewer records per request.",
+                           code="request_too_large")
+
+
+def check_count(count: int) -> None:
+    if count > MAX_RECORDS:
+        raise PayloadTooLarge(f"The request holds {count} records; at most {MAX_RECORDS} are "
+                              "accepted per request. Split it.", code="too_many_records")
+
+
+def check_record(record: Any, path: str) -> None:
+    """A 413 or 400 naming the record (and the field) that Sluice cannot take."""
+    if not isinstance(record, dict):
+        raise field_errors([(path, "not_an_object", "A record is a JSON object.")])
+    try:
+        dumped: bytes | None = orjson.dumps(record)
+    except orjson.JSONEncodeError:  # a lone surrogate, or an integer beyond 64 bits
+        dumped = None
+    size = len(dumped) if dumped is not None else len(json.dumps(
+        record, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
+    if size > MAX_RECORD_BYTES:
+        raise PayloadTooLarge(f"{path} is {size} bytes; a record may be at most "
+                              f"{MAX_RECORD_BYTES} bytes (32 KB).", code="record_too_large")
+    if dumped is None or _may_be_unstorable(dumped):
+        problem = _unstorable(record, path, 0)
+        if problem:
+            raise field_errors([problem])
+
+
+LONG_DIGITS = re.compile(rb"\d{19}")
+
+
+def _may_be_unstorable(dumped: bytes) -> bool:
+    """False when the serialized record cannot hold a NUL, a too-deep nesting or an integer
+    beyond a long: then the exact (slower) walk is skipped."""
+    return (b"\\u0000" in dumped or dumped.count(b"[") + dumped.count(b"{") > MAX_DEPTH
+            or LONG_DIGITS.search(dumped) is not None)
+
+
+def _unstorable(value: Any, path: str, depth: int) -> tuple[str, str, str] | None:
+    if depth > MAX_DEPTH:
+        return (path, "too_deep", f"Nested deeper than {MAX_DEPTH} levels.")
+    if isinstance(value, str):
+        return _bad_string(value, path)
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        return (path, "out_of_range", f"{value} does not fit any Avro number (a 64-bit long).")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found = _bad_string(key, f"{path}.{key}") or _unstorable(item, f"{path}.{key}",
+                                                                       depth + 1)
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _unstorable(item, f"{path}[{index}]", depth + 1)
+            if found:
+                return found
+    return None
+
+
+def _bad_string(value: str, path: str) -> tuple[str, str, str] | None:
+    if "\x00" in value:
+        return (path, "nul_character", "Strings may not contain the NUL character (\\u0000).")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return (path, "lone_surrogate", "Strings may not contain a lone UTF-16 surrogate.")
+    return None

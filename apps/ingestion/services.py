@@ -1,0 +1,206 @@
+"""The ingestion pipeline up to the queue: records are checked, completed with their system
+fields, validated against the collection's current schema, keyed, and sent as one message."""
+
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.utils import timezone
+from kombu.exceptions import OperationalError as BrokerError
+from rest_framework import exceptions
+
+from apps.catalog import avro
+from apps.catalog.models import Collection, Identifier
+from apps.core.errors import Conflict
+from apps.core.ids import new_id
+from apps.ingestion import body
+from apps.ingestion.publisher import GroupPublisher
+from apps.ingestion.tasks import store_batches
+from apps.records.models import RejectedRecord
+from apps.records.services import Batch, rejected_update
+
+
+class QueueUnavailable(exceptions.APIException):
+    status_code = 503
+    default_detail = "Sluice cannot queue records right now; nothing was accepted. Retry soon."
+    default_code = "queue_unavailable"
+
+
+@dataclass
+class Outcome:
+    """What the sender is told: how many were accepted, and why the others were not."""
+
+    accepted: int = 0
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    warnings: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_body(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "rejected": self.rejected, "warnings": self.warnings}
+
+
+def primary_identifier(identifiers: list[Identifier], collection: Collection) -> Identifier:
+    for identifier in identifiers:
+        if identifier.type == Identifier.Type.PRIMARY:
+            return identifier
+    raise Conflict(
+        f"The collection {collection.name!r} has no primary identifier, and records are keyed "
+        "by it. Add one first: POST /v1/<org>/identifiers with collId, type \"primary\", name "
+        "and the schema of the fields that identify a record.",
+        code="no_primary_identifier",
+    )
+
+
+def _with_system_fields(record: dict[str, Any], fields: dict[str, Any],
+                        received_at: str) -> dict[str, Any]:
+    """Fills eventId (so a retry is stored once) and receivedAt when the schema has them."""
+    if "eventId" in fields and record.get("eventId") is None:
+        record = {**record, "eventId": str(uuid.uuid4())}
+    if "receivedAt" in fields and "receivedAt" not in record:
+        record = {**record, "receivedAt": received_at}
+    return record
+
+
+def _identifier_values(identifiers: list[Identifier], data: dict[str, Any]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for identifier in identifiers:
+        found = [data.get(name) for name in identifier.field_names]
+        if any(value is not None for value in found):
+            values[identifier.name] = found[0] if len(found) == 1 else found
+    return values
+
+
+def record_key(values: list[Any]) -> str:
+    return str(values[0]) if len(values) == 1 else "\x1f".join(map(str, values))
+
+
+def _key_problems(primary: Identifier, data: dict[str, Any]) -> list[avro.RecordProblem]:
+    return [(name, "required", f"The field {name!r} is required: it identifies the record "
+             f"(primary identifier {primary.name!r}).")
+            for name in primary.field_names if data.get(name) is None]
+
+
+def collection_batch(*, collection: Collection, records: list[Any], outcome: Outcome,
+                     label: dict[str, Any] | None = None) -> Batch:
+    """Validates `records` of one collection into a batch, telling `outcome` about each."""
+    identifiers = list(collection.identifiers.all())
+    primary = primary_identifier(identifiers, collection)
+    validator = avro.validator_for(collection.id, collection.schema_version, collection.schema)
+    received_at = timezone.now().isoformat()
+    batch = Batch(collection.org_id, collection.id, collection.schema_version, received_at)
+    for index, raw in enumerate(records):
+        record = _with_system_fields(raw, validator.fields, received_at)
+        data, unknown = validator.split(record)
+        problems = validator.problems(data) or _key_problems(primary, data)
+        where = {**(label or {}), "index": index}
+        if unknown:
+            outcome.warnings.append({**where, "fields": unknown, "detail": "Fields not in the "
+                                     f"schema were not stored: {', '.join(unknown)}."})
+        if problems:
+            errors = [{"attr": attr, "code": code, "detail": detail}
+                      for attr, code, detail in problems]
+            batch.rejected.append([new_id(), record, errors])
+            outcome.rejected.append({**where, "errors": errors})
+            continue
+        key = record_key([data[name] for name in primary.field_names])
+        batch.records.append([new_id(), key, _identifier_values(identifiers, data), data])
+        outcome.accepted += 1
+    return batch
+
+
+def check_records(records: list[Any], path: str) -> None:
+    """Rejects, before anything is queued, records Sluice cannot take at all."""
+    for index, record in enumerate(records):
+        body.check_record(record, f"{path}[{index}]")
+
+
+def _publish(messages: list[dict[str, Any]]) -> None:
+    # kwargsrepr spares Celery a repr of every record for the message headers
+    store_batches.apply_async(kwargs={"batches": messages},
+                              kwargsrepr=f"{{batches: {len(messages)}}}")
+
+
+_publisher = GroupPublisher(_publish)
+
+
+def batches_enqueue(batches: list[Batch]) -> None:
+    """Queues the request's batches (in one message, shared with concurrent requests)."""
+    messages = [batch.as_message() for batch in batches if batch.records or batch.rejected]
+    if not messages:
+        return
+    try:
+        _publisher.submit(messages)
+    except BrokerError as error:
+        raise QueueUnavailable() from error
+
+
+def records_of(payload: Any) -> list[Any]:
+    """One record, `{"records": [...]}` or a JSON array, as a list of records."""
+    if isinstance(payload, list):
+        return payload
+    if isinstance(payload, dict) and set(payload) == {"records"}:
+        if not isinstance(payload["records"], list):
+            raise exceptions.ValidationError({"records": ["`records` must be a JSON array."]})
+        return payload["records"]
+    return [payload]
+
+
+def collection_ingest(*, collection: Collection, payload: Any) -> Outcome:
+    """Validates and queues the records of one collection."""
+    records = records_of(payload)
+    body.check_count(len(records))
+    check_records(records, "records")
+    outcome = Outcome()
+    batch = collection_batch(collection=collection, records=records, outcome=outcome)
+    batches_enqueue([batch])
+    return outcome
+
+
+def source_ingest(*, collections: dict[str, Collection], payload: dict[str, list[Any]]) -> Outcome:
+    """Validates and queues records of several collections of one source, in one message."""
+    body.check_count(sum(len(records) for records in payload.values()))
+    for name, records in payload.items():
+        check_records(records, name)
+    outcome = Outcome()
+    batches = [
+        collection_batch(collection=collections[name], records=records, outcome=outcome,
+                         label={"collection": name})
+        for name, records in payload.items()
+    ]
+    batches_enqueue(batches)
+    return outcome
+
+
+@dataclass
+class ReplayOutcome:
+    replayed: int = 0
+    still_rejected: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_body(self) -> dict[str, Any]:
+        return {"replayed": self.replayed, "stillRejected": len(self.still_rejected),
+                "rejected": self.still_rejected}
+
+
+def rejected_replay(*, rejected: list[RejectedRecord]) -> ReplayOutcome:
+    """Validates rejected records again against their collection's current schema: those that
+    pass are queued (and then leave the rejected list); the others keep their new reasons."""
+    replay = ReplayOutcome()
+    by_collection: dict[int, list[RejectedRecord]] = {}
+    for item in rejected:
+        by_collection.setdefault(item.collection_id, []).append(item)
+    for items in by_collection.values():
+        collection = items[0].collection
+        outcome = Outcome()
+        batch = collection_batch(collection=collection, records=[i.raw for i in items],
+                                 outcome=outcome)
+        batch.rejected = []  # the failing ones stay where they are, with today's reasons
+        batches_enqueue([batch])
+        failing = {entry["index"]: entry["errors"] for entry in outcome.rejected}
+        for index, item in enumerate(items):
+            if index in failing:
+                rejected_update(rejected=item, errors=failing[index],
+                                schema_version=collection.schema_version)
+                replay.still_rejected.append({"id": str(item.id), "errors": failing[index]})
+        passed = [item.id for index, item in enumerate(items) if index not in failing]
+        RejectedRecord.objects.filter(id__in=passed).delete()
+        replay.replayed += len(passed)
+    return replay

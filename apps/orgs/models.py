@@ -1,0 +1,53 @@
+from django.core.validators import RegexValidator
+from django.db import models
+
+from apps.core.ids import new_id
+
+SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
+
+
+class Org(models.Model):
+    """A tenant, addressed by its slug in every URL."""
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    slug = models.CharField(max_length=63, unique=True, validators=[RegexValidator(SLUG_PATTERN)])
+    name = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+class ApiKey(models.Model):
+    """A key of one org, stored as its SHA-256; only its prefix is shown after creation."""
+
+    class Kind(models.TextChoices):
+        SECRET = "secret", "Secret (manages the org and sends records)"
+        WRITE = "write", "Write (only sends records; safe in a web page)"
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="api_keys")
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    name = models.CharField(max_length=200, blank=True)
+    prefix = models.CharField(max_length=20, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["org", "created_at"]
+        verbose_name = "API key"
+
+    def __str__(self) -> str:
+        return f"{self.prefix}… ({self.kind})"
+
+    @property
+    def is_secret(self) -> bool:
+        return self.kind == self.Kind.SECRET
+
+    @property
+    def org_slug(self) -> str:
+        return self.org.slug

@@ -1,0 +1,103 @@
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.catalog.models import Collection
+from apps.core.apis import OrgAPIView
+from apps.core.errors import FieldError
+from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query
+from apps.core.serializers import HalSerializer
+from apps.profiles import selectors, services
+from apps.profiles.links import Profile
+from apps.records.selectors import RecordQuery, related_page
+from apps.records.serializers import RecordOutput
+
+
+class ProfileOutput(HalSerializer):
+    collection = serializers.CharField(source="collection.name")
+    key = serializers.CharField()
+    record = RecordOutput()
+    mergedVisitors = serializers.ListField(child=serializers.CharField(),
+                                           source="merged_visitors")
+
+    def to_representation(self, instance: Any) -> dict[str, Any]:
+        # the record's own links need the request too
+        self.fields["record"].context.update(self.context)
+        return super().to_representation(instance)
+
+
+class ProfileScopedApi(OrgAPIView):
+    def profile_collection(self, name: str) -> Collection:
+        return self.found(selectors.profile_collection(org=self.org, name=name))
+
+
+class ProfileApi(ProfileScopedApi):
+    @extend_schema(responses=ProfileOutput, operation_id="profiles_read",
+                   description="A profile's current record, with `_links` to the records of "
+                   "each collection whose foreign identifier points at it.")
+    def get(self, request: Request, org: str, collection: str, key: str) -> Response:
+        profile_collection = self.profile_collection(collection)
+        record = self.found(selectors.profile_record(collection=profile_collection, key=key))
+        profile = Profile(profile_collection, key, record,
+                          selectors.references_to(collection=profile_collection),
+                          selectors.merged_visitors(collection=profile_collection, key=key))
+        return Response(self.output(ProfileOutput, profile))
+
+    @extend_schema(responses=inline_serializer("Erasure", {
+        "deleted": serializers.DictField(child=serializers.IntegerField())}),
+        operation_id="profiles_erase",
+        description="Erasure: deletes the profile's record and every record that points at it.")
+    def delete(self, request: Request, org: str, collection: str, key: str) -> Response:
+        profile_collection = self.profile_collection(collection)
+        deleted = services.profile_erase(collection=profile_collection, key=key)
+        if not deleted:
+            raise exceptions.NotFound()
+        return Response({"deleted": deleted}, status=status.HTTP_200_OK)
+
+
+class ProfileRelatedApi(ProfileScopedApi):
+    @extend_schema(
+        responses=inline_serializer("RelatedPage", {
+            "_embedded": inline_serializer("RelatedPageEmbedded",
+                                           {"records": RecordOutput(many=True)}),
+            "_links": serializers.DictField(), "page": serializers.DictField()}),
+        parameters=[OpenApiParameter("limit", int), OpenApiParameter("cursor", str),
+                    OpenApiParameter("includeChildren", bool,
+                                     description="accounts: with all descendant accounts")],
+        operation_id="profiles_related_list")
+    def get(self, request: Request, org: str, collection: str, key: str,
+            other: str) -> Response:
+        profile_collection = self.profile_collection(collection)
+        related = dict((c.name, (c, name)) for c, name in
+                       selectors.references_to(collection=profile_collection))
+        if other not in related:
+            raise exceptions.NotFound()
+        keys = [key]
+        if request.query_params.get("includeChildren") == "true":
+            if profile_collection.name != selectors.ACCOUNTS:
+                raise FieldError("includeChildren", "Only accounts have children.", "invalid")
+            keys = selectors.descendant_keys(collection=profile_collection, key=key)
+        limit, before = cursor_params(request)
+        target, identifier = related[other]
+        records, cursor = related_page(
+            collection=target, identifier=identifier, keys=keys,
+            visitor_ids=selectors.merged_visitors(collection=profile_collection, key=key),
+            query=RecordQuery(limit=limit, before=before))
+        items = self.output(RecordOutput, records, many=True)
+        return Response(hal_cursor_list(request, "records", items,
+                                        next_cursor_query(request, cursor),
+                                        {"size": len(items), "limit": limit}))
+
+
+class MergeListApi(OrgAPIView):
+    @extend_schema(responses=inline_serializer("Merges", {
+        "merges": serializers.ListField(child=serializers.DictField())}),
+        operation_id="profiles_merges_list")
+    def get(self, request: Request, org: str) -> Response:
+        merges = [{"visitorId": m.visitor_id, "userId": m.user_id, "status": m.status,
+                   "createdAt": m.created_at.isoformat()}
+                  for m in selectors.merge_list(org=self.org)]
+        return Response({"merges": merges})

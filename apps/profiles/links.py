@@ -1,0 +1,36 @@
+from dataclasses import dataclass
+
+from django.urls import reverse
+
+from apps.catalog.models import Collection
+from apps.core import links
+from apps.records.models import Record
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A profile collection's record with the collections that point at it."""
+
+    collection: Collection
+    key: str
+    record: Record
+    related: list[tuple[Collection, str]]
+    merged_visitors: list[str]
+
+
+def related_path(org: str, collection: str, key: str, other: str) -> str:
+    return reverse("profile-related", kwargs={"org": org, "collection": collection,
+                                              "key": key, "other": other})
+
+
+@links.register(Profile)
+def profile_links(profile: Profile, org: str) -> dict[str, str]:
+    name, key = profile.collection.name, profile.key
+    found = {
+        "self": reverse("profile-detail", kwargs={"org": org, "collection": name, "key": key}),
+        "collection": reverse("collection-detail",
+                              kwargs={"org": org, "collection_id": profile.collection.id}),
+    }
+    for other, _ in profile.related:
+        found[other.name] = related_path(org, name, key, other.name)
+    return found

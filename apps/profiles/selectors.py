@@ -1,0 +1,56 @@
+"""Reads of profiles: a profile collection's record, the collections whose foreign identifiers
+point at it, account descendants and identity merges."""
+
+from django.db.models import QuerySet
+
+from apps.catalog.models import Collection, Identifier
+from apps.orgs.models import Org
+from apps.profiles.models import Merge
+from apps.records.models import Record
+from apps.records.selectors import identifier_is
+
+USERS = "users"
+ACCOUNTS = "accounts"
+
+
+def profile_collection(*, org: Org, name: str) -> Collection | None:
+    return Collection.objects.filter(org=org, name=name, profile=True).first()
+
+
+def profile_record(*, collection: Collection, key: str) -> Record | None:
+    return Record.objects.filter(collection=collection, key=key).first()
+
+
+def references_to(*, collection: Collection) -> list[tuple[Collection, str]]:
+    """(collection, foreign identifier name) for each foreign identifier pointing at the
+    collection's primary identifier, in a stable order."""
+    foreigns = Identifier.objects.filter(
+        org_id=collection.org_id, type=Identifier.Type.FOREIGN,
+        reference__collection=collection, reference__type=Identifier.Type.PRIMARY,
+    ).select_related("collection").order_by("collection__name", "name")
+    return [(foreign.collection, foreign.name) for foreign in foreigns]
+
+
+def merged_visitors(*, collection: Collection, key: str) -> list[str]:
+    """The visitorIds merged into this user (none for other collections)."""
+    if collection.name != USERS:
+        return []
+    return list(Merge.objects.filter(org_id=collection.org_id, user_id=key,
+                                     status=Merge.Status.MERGED).values_list("visitor_id",
+                                                                             flat=True))
+
+
+def descendant_keys(*, collection: Collection, key: str) -> list[str]:
+    """The account and every account below it, however deep (cycles are refused on write,
+    and each account is visited once regardless)."""
+    found, frontier = [key], [key]
+    while frontier:
+        children = Record.objects.filter(collection=collection).filter(
+            identifier_is("parentAccountId", frontier)).values_list("key", flat=True)
+        frontier = [child for child in children if child not in found]
+        found += frontier
+    return found
+
+
+def merge_list(*, org: Org) -> QuerySet[Merge]:
+    return Merge.objects.filter(org=org).order_by("id")

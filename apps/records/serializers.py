@@ -1,0 +1,22 @@
+from rest_framework import serializers
+
+from apps.core.serializers import HalSerializer, IdField
+
+
+class RecordOutput(HalSerializer):
+    id = IdField()
+    collId = IdField(source="collection_id")
+    schemaVersion = serializers.IntegerField(source="schema_version")
+    identifiers = serializers.JSONField()
+    receivedAt = serializers.DateTimeField(source="received_at")
+    updatedAt = serializers.DateTimeField(source="updated_at")
+    data = serializers.JSONField()
+
+
+class RejectedRecordOutput(HalSerializer):
+    id = IdField()
+    collId = IdField(source="collection_id")
+    schemaVersion = serializers.IntegerField(source="schema_version")
+    receivedAt = serializers.DateTimeField(source="received_at")
+    errors = serializers.JSONField()
+    raw = serializers.JSONField()

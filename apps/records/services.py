@@ -1,0 +1,193 @@
+"""Writes of records: one service stores batches, idempotent on each record's key. PostgreSQL
+takes them with one binary COPY into a staging table merged into the records; SQLite with a
+plain bulk upsert. The path is chosen once, by the database in use."""
+
+import logging
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import orjson
+from django.db import DatabaseError, connection, transaction
+from django.utils import timezone
+from psycopg.types.json import Jsonb
+
+from apps.records.models import Record, RejectedRecord
+
+logger = logging.getLogger("sluice.records")
+
+STORE_ATTEMPTS = 3
+RETRY_BACKOFF_SECONDS = 0.5
+
+
+@dataclass
+class Batch:
+    """What one ingestion request queued: records of one collection, as plain data."""
+
+    org_id: int
+    collection_id: int
+    schema_version: int
+    received_at: str
+    records: list[list[Any]] = field(default_factory=list)  # [id, key, identifiers, data]
+    rejected: list[list[Any]] = field(default_factory=list)  # [id, raw, errors]
+
+    def as_message(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+@dataclass(frozen=True)
+class StoreResult:
+    stored: int
+    rejected: int
+
+
+RECORD_COLUMNS = ("id", "org_id", "collection_id", "schema_version", "key", "identifiers",
+                  "received_at", "updated_at", "data")
+REJECTED_COLUMNS = ("id", "org_id", "collection_id", "schema_version", "raw", "errors",
+                    "received_at")
+
+
+def _record_rows(batches: Iterable[Batch], now: datetime) -> list[tuple[Any, ...]]:
+    """One row per key: within the batches, a later record of a key replaces an earlier one."""
+    rows: dict[tuple[int, str], tuple[Any, ...]] = {}
+    for batch in batches:
+        received = datetime.fromisoformat(batch.received_at)
+        for record_id, key, identifiers, data in batch.records:
+            rows[(batch.collection_id, key)] = (
+                record_id, batch.org_id, batch.collection_id, batch.schema_version, key,
+                identifiers, received, now, data,
+            )
+    return list(rows.values())
+
+
+def _rejected_rows(batches: Iterable[Batch]) -> list[tuple[Any, ...]]:
+    return [
+        (rejected_id, batch.org_id, batch.collection_id, batch.schema_version, raw, errors,
+         datetime.fromisoformat(batch.received_at))
+        for batch in batches for rejected_id, raw, errors in batch.rejected
+    ]
+
+
+# ---------------------------------------------------------------------------
+# PostgreSQL: binary COPY into a staging table, merged by key
+# ---------------------------------------------------------------------------
+STAGE_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS records_stage
+    (LIKE records_record INCLUDING DEFAULTS) ON COMMIT DELETE ROWS
+"""
+MERGE_SQL = f"""
+INSERT INTO records_record ({", ".join(RECORD_COLUMNS)})
+SELECT {", ".join(RECORD_COLUMNS)} FROM records_stage
+ON CONFLICT (collection_id, key) DO UPDATE SET
+    schema_version = EXCLUDED.schema_version, identifiers = EXCLUDED.identifiers,
+    received_at = EXCLUDED.received_at, updated_at = EXCLUDED.updated_at, data = EXCLUDED.data
+"""
+REJECTED_SQL = f"""
+INSERT INTO records_rejectedrecord ({", ".join(REJECTED_COLUMNS)})
+VALUES ({", ".join(["%s"] * len(REJECTED_COLUMNS))}) ON CONFLICT (id) DO NOTHING
+"""
+RECORD_TYPES = ["bigint", "bigint", "bigint", "integer", "text", "jsonb", "timestamptz",
+                "timestamptz", "jsonb"]
+
+
+def _jsonb(value: Any) -> Jsonb:
+    return Jsonb(value, dumps=_orjson_text)
+
+
+def _orjson_text(value: Any) -> str:
+    return orjson.dumps(value).decode()
+
+
+def _copy_postgresql(records: list[tuple[Any, ...]], rejected: list[tuple[Any, ...]]) -> None:
+    with connection.cursor() as cursor:
+        if records:
+            cursor.execute(STAGE_SQL)
+            columns = ", ".join(RECORD_COLUMNS)
+            with cursor.copy(f"COPY records_stage ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+                copy.set_types(RECORD_TYPES)
+                for row in records:
+                    copy.write_row((*row[:5], _jsonb(row[5]), *row[6:8], _jsonb(row[8])))
+            cursor.execute(MERGE_SQL)
+        if rejected:
+            cursor.executemany(REJECTED_SQL, [
+                (*row[:4], _jsonb(row[4]), _jsonb(row[5]), row[6]) for row in rejected
+            ])
+
+
+# ---------------------------------------------------------------------------
+# SQLite (the embedded default): a plain bulk upsert
+# ---------------------------------------------------------------------------
+def _bulk_sqlite(records: list[tuple[Any, ...]], rejected: list[tuple[Any, ...]]) -> None:
+    Record.objects.bulk_create(
+        [Record(**dict(zip(RECORD_COLUMNS, row, strict=True))) for row in records],
+        update_conflicts=True, unique_fields=["collection", "key"],
+        update_fields=["schema_version", "identifiers", "received_at", "updated_at", "data"],
+    )
+    RejectedRecord.objects.bulk_create(
+        [RejectedRecord(**dict(zip(REJECTED_COLUMNS, row, strict=True))) for row in rejected],
+        ignore_conflicts=True,
+    )
+
+
+def _writer() -> Callable[[list[tuple[Any, ...]], list[tuple[Any, ...]]], None]:
+    return _copy_postgresql if connection.vendor == "postgresql" else _bulk_sqlite
+
+
+def _write(batches: list[Batch]) -> None:
+    with transaction.atomic():
+        _writer()(_record_rows(batches, timezone.now()), _rejected_rows(batches))
+
+
+def batches_store(*, batches: list[Batch]) -> StoreResult:
+    """Stores the batches' records and rejected records, each exactly once whatever is
+    retried. A write that keeps failing is split up: records that cannot be stored become
+    rejected records with the database's error; the others are stored."""
+    for attempt in range(1, STORE_ATTEMPTS + 1):
+        try:
+            _write(batches)
+            return StoreResult(sum(len(b.records) for b in batches),
+                               sum(len(b.rejected) for b in batches))
+        except DatabaseError:
+            logger.exception("storing %d batches failed (attempt %d)", len(batches), attempt)
+            if attempt < STORE_ATTEMPTS:
+                time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+    return _store_one_by_one(batches)
+
+
+def _store_one_by_one(batches: list[Batch]) -> StoreResult:
+    stored = rejected = 0
+    for batch in batches:
+        for record in batch.records:
+            single = Batch(batch.org_id, batch.collection_id, batch.schema_version,
+                           batch.received_at, records=[record])
+            try:
+                _write([single])
+                stored += 1
+            except DatabaseError as error:
+                _write([_as_rejected(single, record, error)])
+                rejected += 1
+        if batch.rejected:
+            _write([Batch(batch.org_id, batch.collection_id, batch.schema_version,
+                          batch.received_at, rejected=batch.rejected)])
+            rejected += len(batch.rejected)
+    return StoreResult(stored, rejected)
+
+
+def _as_rejected(batch: Batch, record: list[Any], error: Exception) -> Batch:
+    record_id, _, _, data = record
+    errors = [{"attr": None, "code": "storage_failed",
+               "detail": f"The database refused this record: {str(error).strip()}"}]
+    return Batch(batch.org_id, batch.collection_id, batch.schema_version, batch.received_at,
+                 rejected=[[record_id, data, errors]])
+
+
+def record_delete(*, record: Record) -> None:
+    record.delete()
+
+
+def rejected_update(*, rejected: RejectedRecord, errors: list[dict[str, Any]],
+                    schema_version: int) -> None:
+    rejected.errors, rejected.schema_version = errors, schema_version
+    rejected.save(update_fields=["errors", "schema_version"])

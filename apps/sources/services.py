@@ -1,0 +1,57 @@
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from apps.core.errors import Conflict
+from apps.orgs.models import Org
+from apps.sources.models import Source
+
+
+def _tracker_id() -> str:
+    return secrets.token_hex(8)
+
+
+def _duplicate(name: str) -> Conflict:
+    return Conflict(f"A source named {name!r} exists already in this org. Choose another name.",
+                    code="duplicate_name")
+
+
+def source_create(*, org: Org, name: str, type: str, title: str = "", description: str = "",
+                  allowed_origins: list[str] | None = None) -> Source:
+    """A new source; a web source gets its public tracker id."""
+    source = Source(
+        org=org, name=name, type=type, title=title, description=description,
+        allowed_origins=allowed_origins or [],
+        tracker_id=_tracker_id() if type == Source.Type.WEB else None,
+    )
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError as error:
+        raise _duplicate(name) from error
+    return source
+
+
+def source_update(*, source: Source, changes: dict[str, Any]) -> Source:
+    """Applies the given fields; becoming a web source gives it a tracker id."""
+    for field, value in changes.items():
+        setattr(source, field, value)
+    if source.type == Source.Type.WEB and not source.tracker_id:
+        source.tracker_id = _tracker_id()
+    try:
+        with transaction.atomic():
+            source.save()
+    except IntegrityError as error:
+        raise _duplicate(source.name) from error
+    return source
+
+
+def source_delete(*, source: Source) -> None:
+    if source.collections.exists():
+        names = ", ".join(source.collections.values_list("name", flat=True)[:10])
+        raise Conflict(
+            f"The source still has collections ({names}). Delete or move them first.",
+            code="source_in_use",
+        )
+    source.delete()

@@ -1,0 +1,88 @@
+"""CORS for the browser front doors, in one place. A request that carries an `Origin` is
+taken only from an origin that a source of the org allows; its answers (errors included)
+carry the CORS headers so that the page's script can read them. A refused origin gets a 403
+`origin_not_allowed` without CORS headers. Requests without an Origin (servers, curl) are
+not origin-checked."""
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from rest_framework import exceptions
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from apps.core.errors import PROBLEM_CONTENT_TYPE, problem
+
+ALLOW_METHODS = "POST, OPTIONS"
+ALLOW_HEADERS = "Content-Type, x-api-key, Authorization"
+PREFLIGHT_MAX_AGE = "600"
+ORIGIN_REFUSED_DETAIL = (
+    "This origin may not send to this org. Add it to the allowedOrigins of the org's web "
+    "source (PATCH /v1/<org>/sources/<id>)."
+)
+
+
+class OriginNotAllowed(exceptions.PermissionDenied):
+    default_detail = ORIGIN_REFUSED_DETAIL
+    default_code = "origin_not_allowed"
+
+
+def _vary(response: HttpResponse | Response, header: str) -> None:
+    present = [v.strip() for v in response.get("Vary", "").split(",") if v.strip()]
+    if header not in present:
+        response["Vary"] = ", ".join([*present, header])
+
+
+def allow(response: HttpResponse | Response, origin: str) -> None:
+    """Lets the page of `origin` read `response`. Credentials are allowed because
+    `navigator.sendBeacon` always sends them; Sluice authenticates by key or session token
+    only, never by cookie, so they grant nothing."""
+    response["Access-Control-Allow-Origin"] = origin
+    response["Access-Control-Allow-Credentials"] = "true"
+    _vary(response, "Origin")
+
+
+def preflight(origin: str, allowed: bool) -> HttpResponse:
+    if not allowed:
+        return JsonResponse(problem(403, "origin_not_allowed", ORIGIN_REFUSED_DETAIL),
+                            status=403, content_type=PROBLEM_CONTENT_TYPE)
+    response = HttpResponse(status=204)
+    allow(response, origin)
+    response["Access-Control-Allow-Methods"] = ALLOW_METHODS
+    response["Access-Control-Allow-Headers"] = ALLOW_HEADERS
+    response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response
+
+
+class BrowserAPIView(APIView):
+    """A view that browsers call from other origins. Subclasses say which origins their org
+    allows: `preflight_allows` (before anything is known but the URL) and `answer_allows`
+    (for any answer, once the view knows what it can); `refuse_origin` raises the 403."""
+
+    origin_refused = False
+
+    def preflight_allows(self, origin: str) -> bool:
+        raise NotImplementedError
+
+    def answer_allows(self, origin: str) -> bool:
+        raise NotImplementedError
+
+    def refuse_origin(self) -> None:
+        self.origin_refused = True
+        raise OriginNotAllowed()
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        origin = request.headers.get("Origin")
+        if request.method == "OPTIONS" and origin:
+            self.args, self.kwargs = args, kwargs
+            return preflight(origin, self.preflight_allows(origin))
+        return super().dispatch(request, *args, **kwargs)  # type: ignore[no-any-return]
+
+    def finalize_response(self, request: Request, response: Response, *args: Any,
+                          **kwargs: Any) -> Response:
+        response = super().finalize_response(request, response, *args, **kwargs)
+        origin = request.headers.get("Origin")
+        if origin and not self.origin_refused and self.answer_allows(origin):
+            allow(response, origin)
+        return response

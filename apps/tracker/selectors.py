@@ -1,0 +1,78 @@
+"""Reads of the browser front doors: which origins may call them, the live key behind a
+collector session, the collections a batch names, and which profiles exist already."""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.db.models import Q
+
+from apps.catalog.models import Collection
+from apps.orgs.models import ApiKey, Org
+from apps.records.models import Record
+from apps.sources.models import Source
+
+ANY_ORIGIN = "*"
+# The collector's page is allowed by the org's web sources; a usage-collector source may list
+# origins as well, since that is where a Churn360 user would look for them.
+COLLECTOR_SOURCE_TYPES = (Source.Type.WEB, Source.Type.USAGE)
+TRACKER_SOURCE_TYPES = (Source.Type.WEB,)
+
+
+@dataclass(frozen=True)
+class SourceOrigins:
+    """The origins that the sources of one org allow, by tracker id."""
+
+    sources: tuple[tuple[str | None, tuple[str, ...]], ...]
+
+    def allow(self, origin: str, tracker_id: str | None = None) -> bool:
+        """Whether the source with `tracker_id` (any source when None) lists `origin`."""
+        return any(
+            _listed(origin, origins) for tracker, origins in self.sources
+            if tracker_id is None or tracker == tracker_id
+        )
+
+
+def _listed(origin: str, origins: Iterable[str]) -> bool:
+    return any(allowed in (ANY_ORIGIN, origin.lower()) for allowed in origins)
+
+
+def source_origins(*, org: Org | int | str, types: tuple[str, ...] = TRACKER_SOURCE_TYPES
+                   ) -> SourceOrigins:
+    """The origins the org's sources of `types` allow; `org` may be an org, its id or its slug
+    (the origin is checked before the key is)."""
+    by_org = Q(org__slug=org) if isinstance(org, str) else Q(org=org)
+    rows = Source.objects.filter(by_org, type__in=types).values_list(
+        "tracker_id", "allowed_origins")
+    return SourceOrigins(tuple((tracker, tuple(origins or ())) for tracker, origins in rows))
+
+
+def origin_allowed_by_any_org(*, origin: str) -> bool:
+    """Whether some org's source allows `origin`: a preflight to /api/* names no org (its key
+    is not sent), so it is answered for origins that some org allows; the request that
+    follows is checked against its own org."""
+    rows = Source.objects.filter(type__in=COLLECTOR_SOURCE_TYPES).exclude(
+        allowed_origins=[]).values_list("allowed_origins", flat=True)
+    return any(_listed(origin, origins or ()) for origins in rows.iterator())
+
+
+def api_key_live(*, org_id: int, key_id: int) -> ApiKey | None:
+    """The org's key with this id, its org loaded, unless it was revoked."""
+    return ApiKey.objects.select_related("org").filter(
+        id=key_id, org_id=org_id, revoked_at__isnull=True).first()
+
+
+def collections_named(*, org: Org, names: Iterable[str]) -> dict[str, Collection]:
+    """The org's collections with these names, their identifiers and source loaded."""
+    found = Collection.objects.filter(org=org, name__in=set(names)).select_related(
+        "source").prefetch_related("identifiers")
+    return {collection.name: collection for collection in found}
+
+
+def record_keys_existing(*, wanted: Iterable[tuple[Collection, str]]) -> set[tuple[int, str]]:
+    """Which of the `(collection, key)` pairs have a stored record, as `(collection id, key)`."""
+    condition = Q()
+    for collection, key in wanted:
+        condition |= Q(collection_id=collection.id, key=key)
+    if not condition:
+        return set()
+    return set(Record.objects.filter(condition).values_list("collection_id", "key"))

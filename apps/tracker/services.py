@@ -1,0 +1,195 @@
+"""Writes of the browser front doors. Each item is shaped into a record of the collection it
+names, then goes through the ingestion pipeline as any record does (checked, validated,
+keyed, one queue message per request); answers index items by their place in `batch`."""
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rest_framework import exceptions
+
+from apps.catalog import avro
+from apps.catalog.builtins import SOURCE_NAME as BUILTIN_SOURCE
+from apps.catalog.models import Collection, Identifier
+from apps.core.errors import FieldError, PayloadTooLarge, flatten
+from apps.ingestion import body
+from apps.ingestion.services import Outcome, batches_enqueue, collection_batch
+from apps.orgs.models import Org
+from apps.records.services import Batch
+from apps.tracker import mapping
+from apps.tracker.mapping import Clock, ItemProblem, SessionUser
+from apps.tracker.selectors import collections_named, record_keys_existing
+from apps.tracker.sessions import CollectorSession
+
+
+@dataclass
+class Routed:
+    """One item on its way: its place in the batch, the collection it names, its record."""
+
+    index: int
+    collection: str
+    record: dict[str, Any]
+
+
+def batch_of(payload: Any) -> list[Any]:
+    """The `batch` list of a tracker or collector body; a 400 or 413 when there is none."""
+    if not isinstance(payload, dict):
+        raise FieldError("body", "Send one JSON object with a `batch` array.", "invalid")
+    items = payload.get("batch")
+    if not isinstance(items, list):
+        raise FieldError("batch", "`batch` must be a JSON array of items.", "required"
+                         if items is None else "invalid")
+    body.check_count(len(items))
+    return items
+
+
+def _reject(outcome: Outcome, index: int, problems: list[dict[str, Any]]) -> None:
+    outcome.rejected.append({"index": index, "errors": problems})
+
+
+def _checked(item: Any, index: int, outcome: Outcome) -> bool:
+    """Whether Sluice can take the item at all (an object it can store); if not, the item
+    alone is rejected, so that one bad item does not hold back the others."""
+    where = f"batch[{index}]"
+    try:
+        body.check_record(item, where)
+    except exceptions.ValidationError as error:
+        _reject(outcome, index, [
+            {"attr": e["attr"].removeprefix(where).lstrip(".") or None, "code": e["code"],
+             "detail": e["detail"]} for e in flatten(error.detail)])
+        return False
+    except PayloadTooLarge as error:
+        _reject(outcome, index, [{"attr": None, "code": error.get_codes(),
+                                  "detail": str(error.detail)}])
+        return False
+    return True
+
+
+def _problem(error: ItemProblem) -> dict[str, Any]:
+    return {"attr": error.attr, "code": error.code, "detail": error.detail}
+
+
+def _unusable(name: str, collection: Collection | None) -> dict[str, Any] | None:
+    if collection is None:
+        return {"attr": "collection", "code": "unknown_collection",
+                "detail": f"This org has no collection named {name!r}. Create it first "
+                "(POST /v1/<org>/collections) or correct the name."}
+    if not any(i.type == Identifier.Type.PRIMARY for i in collection.identifiers.all()):
+        return {"attr": "collection", "code": "no_primary_identifier",
+                "detail": f"The collection {name!r} has no primary identifier, and records "
+                "are keyed by it. Add one first: POST /v1/<org>/identifiers."}
+    return None
+
+
+def _batches(routed: list[Routed], collections: dict[str, Collection],
+             outcome: Outcome) -> list[Batch]:
+    """One batch per collection, answers re-indexed to the items' places in the request."""
+    groups: dict[str, list[Routed]] = {}
+    for item in routed:
+        problem = _unusable(item.collection, collections.get(item.collection))
+        if problem:
+            _reject(outcome, item.index, [problem])
+        else:
+            groups.setdefault(item.collection, []).append(item)
+    batches = []
+    for name, items in groups.items():
+        own = Outcome()
+        batches.append(collection_batch(collection=collections[name], outcome=own,
+                                        records=[item.record for item in items]))
+        outcome.accepted += own.accepted
+        for entry in [*own.rejected, *own.warnings]:
+            entry["index"] = items[entry["index"]].index
+        outcome.rejected.extend(own.rejected)
+        outcome.warnings.extend(own.warnings)
+    outcome.rejected.sort(key=lambda entry: entry["index"])
+    outcome.warnings.sort(key=lambda entry: entry["index"])
+    return batches
+
+
+def _shaped(collection: Collection | None, record: dict[str, Any]) -> dict[str, Any]:
+    """A record of a built-in collection keeps the fields its schema lacks in its catch-all
+    map (properties or traits) instead of dropping them."""
+    if collection is None or collection.source.name != BUILTIN_SOURCE:
+        return record
+    into = mapping.CATCH_ALL.get(collection.name)
+    fields = {field["name"] for field in collection.schema["fields"]}
+    return mapping.fold_extras(record, fields, into) if into in fields else record
+
+
+# ---------------------------------------------------------------------------
+# The Intempt-style tracker: POST /v1/<org>/track
+# ---------------------------------------------------------------------------
+def _tracker_item(item: Any, index: int, collections: dict[str, Collection], clock: Clock
+                  ) -> Routed:
+    if not isinstance(item.get("collection"), str) or not item["collection"]:
+        raise ItemProblem("collection", "required",
+                          "Name the collection of the item in `collection`.")
+    collection = collections.get(item["collection"])
+    fields = avro.fields_of(collection.schema) if collection else {}
+    record = mapping.tracker_record(item, fields, clock)
+    return Routed(index, item["collection"], _shaped(collection, record))
+
+
+def track_ingest(*, org: Org, payload: Any, received: datetime) -> Outcome:
+    """Validates and queues, in one message, the tracker batch's records of any of the
+    org's collections, each addressed by its name."""
+    items = batch_of(payload)
+    names = [i["collection"] for i in items if isinstance(i, dict)
+             and isinstance(i.get("collection"), str)]
+    collections = collections_named(org=org, names=names)
+    clock = Clock.of(received, payload.get("sentAt"))
+    outcome, routed = Outcome(), []
+    for index, item in enumerate(items):
+        if not _checked(item, index, outcome):
+            continue
+        try:
+            routed.append(_tracker_item(item, index, collections, clock))
+        except ItemProblem as error:
+            _reject(outcome, index, [_problem(error)])
+    batches_enqueue(_batches(routed, collections, outcome))
+    return outcome
+
+
+# ---------------------------------------------------------------------------
+# The Churn360-style usage collector: POST /api/collect
+# ---------------------------------------------------------------------------
+def _profiles_missing(user: SessionUser, routed: list[Routed],
+                      collections: dict[str, Collection]) -> list[Routed]:
+    """The account and the session's user as records, for those not stored yet and not in
+    this batch. Only missing ones are written: a profile record replaces the whole earlier
+    one, and these minimal records must not erase what identify or the Fuzy API stored."""
+    wanted = {("accounts", user.account_id): mapping.session_account_record(user),
+              ("users", user.email): mapping.session_user_record(user)}
+    for item in routed:
+        key = item.record.get("accountId" if item.collection == "accounts" else "userId")
+        wanted.pop((item.collection, key), None)
+    wanted = {(name, key): record for (name, key), record in wanted.items()
+              if name in collections}
+    existing = record_keys_existing(wanted=[(collections[name], key) for name, key in wanted])
+    return [Routed(-1, name, record) for (name, key), record in wanted.items()
+            if (collections[name].id, key) not in existing]
+
+
+def collect_ingest(*, session: CollectorSession, payload: Any, received: datetime) -> Outcome:
+    """Validates and queues, in one message, a collector batch: page views to `pages`, track
+    calls to `events`, identify calls to `users`, all keyed to the session's customer and
+    user; the customer's account and the user are created when they do not exist yet."""
+    items = batch_of(payload)
+    collections = collections_named(org=session.org, names=["pages", "events", "users",
+                                                            "accounts"])
+    user = SessionUser(session.customer_identifier, session.user_email)
+    clock = Clock.of(received, payload.get("sentAt"))
+    outcome, routed = Outcome(), []
+    for index, item in enumerate(items):
+        if not _checked(item, index, outcome):
+            continue
+        try:
+            name, record = mapping.collector_record(item, user, clock)
+        except ItemProblem as error:
+            _reject(outcome, index, [_problem(error)])
+            continue
+        routed.append(Routed(index, name, _shaped(collections.get(name), record)))
+    profiles = _batches(_profiles_missing(user, routed, collections), collections,
+                        Outcome()) if routed else []
+    batches_enqueue([*profiles, *_batches(routed, collections, outcome)])
+    return outcome

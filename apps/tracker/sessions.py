@@ -1,0 +1,71 @@
+"""Usage-collector sessions: a signed, timestamped token naming the org, the key, the customer
+and the user. Any web process verifies it with the secret key alone (no shared memory); it
+expires after 20 minutes, and a token whose key was revoked is refused."""
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.core import signing
+from rest_framework import exceptions
+
+from apps.orgs.models import ApiKey, Org
+from apps.tracker.selectors import api_key_live
+
+SESSION_SECONDS = 20 * 60
+SALT = "sluice.tracker.collector-session"
+
+
+class SessionExpired(exceptions.APIException):
+    status_code = 401
+    default_detail = ("The session token has expired or is not valid. Call POST /api/initialize "
+                      "again for a new one, then resend.")
+    default_code = "session_expired"
+
+
+@dataclass(frozen=True)
+class CollectorSession:
+    org: Org
+    key: ApiKey
+    customer_identifier: str
+    user_email: str
+
+
+def session_token(*, key: ApiKey, customer_identifier: str, user_email: str) -> str:
+    """A new session token of `key` for this customer and user."""
+    claims = {"org": key.org_id, "key": key.id, "customer": customer_identifier,
+              "email": user_email}
+    return signing.dumps(claims, salt=SALT, compress=True)
+
+
+def _claims(token: Any, max_age: int | None) -> dict[str, Any]:
+    if not isinstance(token, str) or not token:
+        raise signing.BadSignature("no token")
+    claims = signing.loads(token, salt=SALT, max_age=max_age)
+    if not isinstance(claims, dict):
+        raise signing.BadSignature("not a session")
+    return claims
+
+
+def session_of(token: Any) -> CollectorSession:
+    """The live session of `token`; a 401 `session_expired` when it is expired, forged or
+    its key was revoked."""
+    try:
+        claims = _claims(token, SESSION_SECONDS)
+    except signing.SignatureExpired as error:
+        raise SessionExpired() from error
+    except signing.BadSignature as error:
+        raise SessionExpired("The session token is not valid. Call POST /api/initialize for a "
+                             "new one.") from error
+    key = api_key_live(org_id=claims["org"], key_id=claims["key"])
+    if key is None:
+        raise SessionExpired("The API key of this session was revoked. Initialize a session "
+                             "with a live key.")
+    return CollectorSession(key.org, key, claims["customer"], claims["email"])
+
+
+def org_id_of(token: Any) -> int | None:
+    """The org a genuine token names, expired or not (to answer CORS on its 401), or None."""
+    try:
+        return int(_claims(token, None)["org"])
+    except (signing.BadSignature, KeyError, TypeError, ValueError):
+        return None

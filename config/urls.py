@@ -1,0 +1,29 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from rest_framework.permissions import AllowAny
+
+public = {"permission_classes": [AllowAny], "authentication_classes": []}
+
+org_urls = [
+    path("", include("apps.sources.urls")),
+    path("", include("apps.catalog.urls")),
+    path("", include("apps.ingestion.urls")),
+    path("", include("apps.tracker.urls")),
+    path("", include("apps.profiles.urls")),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("v1/schema", SpectacularAPIView.as_view(**public), name="schema"),
+    path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema", **public), name="docs"),
+    path("v1/redoc", SpectacularRedocView.as_view(url_name="schema", **public), name="redoc"),
+    path("v1/<str:org>/", include(org_urls)),
+    path("v3/", include("apps.fuzy.urls")),
+    path("api/", include("apps.tracker.collector_urls")),
+]
+
+handler400 = "apps.core.errors.bad_request"
+handler403 = "apps.core.errors.permission_denied"
+handler404 = "apps.core.errors.page_not_found"
+handler500 = "apps.core.errors.server_error"

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Starts Sluice on the embedded default: SQLite, kombu's filesystem broker and one Celery worker
+# beside the web server, on http://127.0.0.1:8000. Needs Python 3.11 and nothing else.
+source "$(dirname "$0")/bootstrap.sh"
+sync_env
+PY=.venv/bin/python
+mkdir -p var/broker/queue var/broker/processed var/broker/control
+echo "==> migrating the embedded database (var/sluice.sqlite3)"
+$PY manage.py migrate --no-input -v 0
+$PY manage.py collectstatic --no-input -v 0
+echo "==> the demo org (its keys are printed once, when it is made)"
+$PY manage.py create_org demo --name "Demo org" --if-missing
+echo "==> starting one Celery worker and the web server on http://127.0.0.1:8000"
+.venv/bin/celery -A config worker --loglevel WARNING --concurrency 1 -Q ingest,default \
+  >var/worker.log 2>&1 &
+WORKER=$!
+trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
+echo "    API docs: http://127.0.0.1:8000/v1/docs   admin: http://127.0.0.1:8000/admin/"
+.venv/bin/gunicorn config.wsgi --bind "${SLUICE_BIND:-127.0.0.1:8000}" --workers 2 \
+  --threads 4 --access-logfile - --error-logfile -

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on real PostgreSQL, Redis, Celery workers, HTTP servers and
+# headless Chromium, setting up whatever is missing. Extra arguments go to pytest.
+source "$(dirname "$0")/bootstrap.sh"
+source scripts/services.sh
+sync_env test
+ensure_postgres
+ensure_redis
+ensure_chromium
+export DJANGO_SETTINGS_MODULE=config.settings.test
+PY=.venv/bin/python
+mkdir -p var/static
+echo "==> lint, migrations and the OpenAPI schema"
+.venv/bin/ruff check .
+$PY manage.py makemigrations --check --dry-run >/dev/null
+$PY manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+echo "==> pytest"
+exec .venv/bin/pytest "$@"

@@ -1,0 +1,313 @@
+"""Sources, collections, schema versions, identifiers and relations through the live API:
+each endpoint's success and its 4xx answers, with exact bodies."""
+
+import pytest
+
+from tests.fixtures import schema
+from tests.helpers import (
+    NOT_FOUND,
+    create_collection,
+    create_identifier,
+    create_source,
+    key_schema,
+    problem,
+    validation,
+)
+
+BUILTINS = ["products", "accounts", "users", "events", "pages"]
+
+
+def links(api, path, **named):
+    base = f"{api.root}/v1/{api.org.slug}"
+    return {name: {"href": f"{base}{value}"} for name, value in {"self": path, **named}.items()}
+
+
+# ---------------------------------------------------------------------------
+# Sources
+# ---------------------------------------------------------------------------
+def test_sources_are_created_read_updated_listed_and_deleted(api):
+    web = create_source(api, "shop", allowedOrigins=["https://Shop.example:8443/"])
+    assert web == {
+        "id": web["id"], "name": "shop", "title": "myWebSource", "description": "",
+        "type": "web", "trackerId": web["trackerId"],
+        "allowedOrigins": ["https://shop.example:8443"], "createdAt": web["createdAt"],
+        "_links": links(api, f"/sources/{web['id']}", data=f"/sources/{web['id']}/data",
+                        collections=f"/collections?sourceId={web['id']}"),
+    }
+    assert len(web["trackerId"]) == 16
+    server = create_source(api, "backend", type="server")
+    assert server["trackerId"] is None
+    assert api.get(f"/sources/{web['id']}").json() == web
+    assert api.get("/sources/shop").json() == web
+
+    changed = api.patch(f"/sources/{web['id']}", json={"title": "The shop"})
+    assert changed.status_code == 200 and changed.json()["title"] == "The shop"
+    replaced = api.put(f"/sources/{server['id']}", json={"name": "backend", "type": "web"})
+    assert replaced.json()["type"] == "web" and replaced.json()["trackerId"]
+
+    listed = api.get("/sources", params={"size": 2}).json()
+    assert [s["name"] for s in listed["_embedded"]["sources"]] == ["builtin", "shop"]
+    assert listed["page"] == {"size": 2, "totalElements": 3, "totalPages": 2, "number": 0}
+    assert listed["_links"]["next"]["href"].endswith("/sources?size=2&page=1")
+    assert "prev" not in listed["_links"]
+    second = api.get(listed["_links"]["next"]["href"]).json()
+    assert [s["name"] for s in second["_embedded"]["sources"]] == ["backend"]
+    assert second["_links"]["prev"]["href"].endswith("/sources?size=2&page=0")
+
+    assert api.delete(f"/sources/{server['id']}").status_code == 204
+    assert api.get(f"/sources/{server['id']}").json() == problem(404, "not_found", NOT_FOUND)
+
+
+def test_source_errors(api):
+    create_source(api, "shop")
+    duplicate = api.post("/sources", json={"name": "shop", "type": "web"})
+    assert duplicate.status_code == 409
+    assert duplicate.json() == problem(409, "duplicate_name", "A source named 'shop' exists "
+                                       "already in this org. Choose another name.")
+    bad = api.post("/sources", json={"name": "x", "type": "fax",
+                                     "allowedOrigins": ["shop.example"]})
+    assert bad.status_code == 400
+    assert bad.json() == validation(
+        ("type", "invalid_choice", '"fax" is not a valid choice.'),
+        ("allowedOrigins", "invalid", "'shop.example' is not an origin: write "
+         "scheme://host[:port], e.g. https://shop.example."),
+    )
+    source = create_source(api, "web2")
+    create_collection(api, source["id"], name="bookings")
+    in_use = api.delete(f"/sources/{source['id']}")
+    assert in_use.status_code == 409
+    assert in_use.json() == problem(409, "source_in_use", "The source still has collections "
+                                    "(bookings). Delete or move them first.")
+
+
+# ---------------------------------------------------------------------------
+# Collections and schema versions
+# ---------------------------------------------------------------------------
+def test_a_schema_change_is_a_new_version_and_old_versions_stay_readable(api):
+    source = create_source(api)
+    avro = schema("flight-booking")
+    avro["fields"][2]["doc"] = "the airline's booking reference"
+    collection = create_collection(api, source["id"], name="bookings", avro=avro)
+    coll_id = collection["id"]
+    assert collection["schema"]["fields"][2] == {
+        "name": "bookingId", "type": "string", "display": True, "title": "Booking ID",
+        "doc": "the airline's booking reference"}
+    assert api.get(f"/collections/{coll_id}").json() == collection
+    assert api.get("/collections/bookings").json() == collection
+    assert api.get(f"/collections/{int(coll_id)}").json() == collection
+
+    same = api.patch(f"/collections/{coll_id}", json={"schema": avro}).json()
+    assert same["schemaVersion"] == 1
+    wider = {**avro, "fields": [*avro["fields"], {"name": "seat", "type": ["null", "string"],
+                                                  "default": None}]}
+    assert api.patch(f"/collections/{coll_id}", json={"schema": wider}).json()[
+        "schemaVersion"] == 2
+    versions = api.get(f"/collections/{coll_id}/schemas").json()
+    assert [(v["version"], v["schema"]) for v in versions["_embedded"]["schemas"]] == [
+        (1, avro), (2, wider)]
+    second = api.get(f"/collections/{coll_id}/schemas/2").json()
+    assert second == {
+        "collId": coll_id, "version": 2, "schema": wider, "createdAt": second["createdAt"],
+        "_links": links(api, f"/collections/{coll_id}/schemas/2",
+                        collection=f"/collections/{coll_id}")}
+    assert api.get(f"/collections/{coll_id}/schemas/3").status_code == 404
+
+    mine = api.get("/collections", params={"sourceId": source["id"]}).json()
+    assert [c["name"] for c in mine["_embedded"]["collections"]] == ["bookings"]
+    everything = api.get("/collections", params={"size": 50}).json()
+    assert [c["name"] for c in everything["_embedded"]["collections"]] == [*BUILTINS, "bookings"]
+    assert api.delete(f"/collections/{coll_id}").status_code == 204
+    assert api.get(f"/collections/{coll_id}").status_code == 404
+
+
+BAD_SCHEMAS = {
+    "unknown type": (
+        {"type": "record", "name": "x", "fields": [{"name": "a", "type": "string"},
+                                                   {"name": "b", "type": "strin"}]},
+        [("schema.fields[1].type", "Unknown type 'strin'. Use a primitive (boolean, bytes, "
+          "double, float, int, long, null, string) or the name of a record, enum or fixed "
+          "defined earlier in the schema.")]),
+    "no fields": ({"type": "record", "name": "x"},
+                  [("schema.fields", "A record needs a `fields` list.")]),
+    "duplicate field": (
+        {"type": "record", "name": "x", "fields": [{"name": "a", "type": "int"},
+                                                   {"name": "b", "type": "int"},
+                                                   {"name": "a", "type": "long"}]},
+        [("schema.fields[2].name", "The field 'a' is defined twice.")]),
+    "union with a duplicate branch": (
+        {"type": "record", "name": "x", "fields": [{"name": "a",
+                                                    "type": ["null", "string", "string"]}]},
+        [("schema.fields[0].type[2]", "The union already has a 'string' branch.")]),
+    "not a record": ({"type": "array", "items": "string"},
+                     [("schema.type", 'A collection schema is an Avro record: {"type": '
+                       '"record", "name": ..., "fields": [...]}.')]),
+    "bad field name": (
+        {"type": "record", "name": "x", "fields": [{"name": "9lives", "type": "int"}]},
+        [("schema.fields[0].name", "A field name starts with a letter or _ and holds only "
+          "letters, digits and _.")]),
+}
+
+
+@pytest.mark.parametrize("case", BAD_SCHEMAS)
+def test_an_invalid_schema_is_a_400_naming_where(api, case):
+    avro, errors = BAD_SCHEMAS[case]
+    source = create_source(api)
+    answer = api.post("/collections", json={"sourceId": source["id"], "name": "bad",
+                                            "schema": avro})
+    assert answer.status_code == 400
+    assert answer.json() == validation(*[(attr, "invalid_schema", d) for attr, d in errors])
+
+
+def test_collection_errors(api, make_org):
+    source = create_source(api)
+    create_collection(api, source["id"], name="bookings")
+    body = {"sourceId": source["id"], "name": "bookings", "schema": schema("flight-booking")}
+    duplicate = api.post("/collections", json=body)
+    assert duplicate.status_code == 409
+    assert duplicate.json() == problem(409, "duplicate_name", "A collection named 'bookings' "
+                                       "exists already in this org. Choose another name or "
+                                       "update that collection.")
+    assert api.post("/collections", json={**body, "name": "b2", "sourceId": "123"}).json() == \
+        validation(("sourceId", "not_found", "No source with this id in this org."))
+    other = make_org()
+    with type(api)(api.root, other) as other_api:
+        foreign_source = create_source(other_api)
+    assert api.post("/collections", json={**body, "name": "b3",
+                                          "sourceId": foreign_source["id"]}).json() == \
+        validation(("sourceId", "not_found", "No source with this id in this org."))
+    both = api.post("/collections", json={**body, "name": "b4", "profile": True, "event": True})
+    assert both.json() == validation(("profile", "invalid_kind", "A collection is either an "
+                                      "event collection (`event: true`) or a profile "
+                                      "collection (`profile: true`)."))
+    malformed = api.post("/collections", content=b'{"name": ', headers={
+        "Content-Type": "application/json"})
+    assert malformed.status_code == 400 and malformed.json()["code"] == "parse_error"
+    missing = api.post("/collections", json={})
+    assert missing.json() == validation(
+        ("sourceId", "required", "This field is required."),
+        ("name", "required", "This field is required."),
+        ("schema", "required", "This field is required."))
+
+
+def test_an_identifier_keeps_its_fields_in_the_schema_and_its_collection_alive(api):
+    source = create_source(api)
+    visitors = create_collection(api, source["id"], name="visitors")
+    create_identifier(api, visitors["id"], fields=(("visitorId", "string"),), name="visitor")
+    bookings = create_collection(api, source["id"], name="bookings")
+    primary = api.get("/identifiers", params={"collId": visitors["id"]}).json()[
+        "_embedded"]["identifiers"][0]
+    create_identifier(api, bookings["id"], kind="foreign", name="visitor",
+                      fields=(("visitorId", "string"),), referenceId=primary["id"])
+    referenced = api.delete(f"/collections/{visitors['id']}")
+    assert referenced.status_code == 409
+    assert referenced.json() == problem(409, "collection_referenced", "Foreign identifiers "
+                                        "point at this collection (bookings.visitor). Delete "
+                                        "them first.")
+    avro = visitors["schema"]
+    without = {**avro, "fields": [f for f in avro["fields"] if f["name"] != "visitorId"]}
+    removed = api.patch(f"/collections/{visitors['id']}", json={"schema": without})
+    assert removed.json() == validation(("schema", "identifier_field_removed", "The field "
+                                         "'visitorId' makes the identifier 'visitor': keep it "
+                                         "with its type, or delete the identifier first."))
+
+
+# ---------------------------------------------------------------------------
+# Identifiers and relations
+# ---------------------------------------------------------------------------
+def test_identifiers_in_all_three_forms_and_their_errors(api, make_org):
+    source = create_source(api)
+    coll = create_collection(api, source["id"], name="bookings")
+    other = create_collection(api, source["id"], name="visitors")
+    nested = api.post(f"/collections/{coll['id']}/identifiers", json={
+        "type": "primary", "name": "booking", "schema": key_schema("b", ("bookingId", "string"))})
+    assert nested.status_code == 201
+    ident = nested.json()
+    assert ident == {
+        "collId": coll["id"], "id": ident["id"], "type": "primary", "name": "booking",
+        "schema": key_schema("b", ("bookingId", "string")),
+        "_links": links(api, f"/identifiers/{ident['id']}",
+                        collection=f"/collections/{coll['id']}")}
+    assert api.get(f"/identifiers/{ident['id']}").json() == ident
+    assert api.get(f"/collections/{coll['id']}/identifiers").json()["_embedded"][
+        "identifiers"] == [ident]
+
+    second = api.post("/identifiers", json={
+        "collId": coll["id"], "type": "primary", "name": "again",
+        "schema": key_schema("a", ("eventId", "string"))})
+    assert second.status_code == 409
+    assert second.json() == problem(409, "primary_identifier_exists", "The collection "
+                                    f"'bookings' has a primary identifier already ('booking', "
+                                    f"id {ident['id']}). Delete it to make another.")
+    unknown = api.post("/collections", json={
+        "collId": other["id"], "type": "primary", "name": "p",
+        "schema": key_schema("p", ("nope", "string"))})
+    assert unknown.json() == validation(("schema.fields[0].name", "unknown_field", "The "
+                                         "collection 'visitors' has no field 'nope'. Its "
+                                         "fields: eventId, visitorId, bookingId, flightId, "
+                                         "bookingStatus, bookingDate."))
+    mismatch = api.post("/identifiers", json={
+        "collId": other["id"], "type": "primary", "name": "p",
+        "schema": key_schema("p", ("visitorId", "long"))})
+    assert mismatch.json() == validation(("schema.fields[0].type", "type_mismatch", "The field "
+                                          "'visitorId' is a string in the collection's schema; "
+                                          "declare the same type here."))
+    no_reference = api.post("/identifiers", json={
+        "collId": other["id"], "type": "foreign", "name": "f",
+        "schema": key_schema("f", ("bookingId", "string"))})
+    assert no_reference.json() == validation(("referenceId", "required", "A foreign identifier "
+                                              "needs `referenceId`: the id of a primary "
+                                              "identifier in this org."))
+    foreign = create_identifier(api, other["id"], kind="foreign", name="f",
+                                fields=(("bookingId", "string"),),
+                                referenceId=int(ident["id"]))
+    assert foreign["referenceId"] == ident["id"]
+    not_primary = api.post("/identifiers", json={
+        "collId": coll["id"], "type": "foreign", "name": "g", "referenceId": foreign["id"],
+        "schema": key_schema("g", ("bookingId", "string"))})
+    assert not_primary.json() == validation(("referenceId", "not_primary", "`referenceId` "
+                                             "must be a primary identifier."))
+    theirs = make_org()
+    with type(api)(api.root, theirs) as their_api:
+        their_source = create_source(their_api)
+        their_coll = create_collection(their_api, their_source["id"], name="x")
+        their_primary = create_identifier(their_api, their_coll["id"])
+    across = api.post("/identifiers", json={
+        "collId": other["id"], "type": "foreign", "name": "h",
+        "referenceId": their_primary["id"], "schema": key_schema("h", ("eventId", "string"))})
+    assert across.json() == validation(("referenceId", "not_found", "No identifier with this "
+                                        "id in this org."))
+    in_use = api.delete(f"/identifiers/{ident['id']}")
+    assert in_use.status_code == 409 and in_use.json()["code"] == "identifier_referenced"
+    assert api.delete(f"/identifiers/{foreign['id']}").status_code == 204
+    assert api.delete(f"/identifiers/{ident['id']}").status_code == 204
+    assert api.get(f"/identifiers/{ident['id']}").status_code == 404
+
+
+def test_relations_are_listed_in_both_directions(api):
+    source = create_source(api)
+    visitors = create_collection(api, source["id"], name="visitors")
+    bookings = create_collection(api, source["id"], name="bookings")
+    primary = create_identifier(api, visitors["id"], name="visitor",
+                                fields=(("visitorId", "string"),))
+    foreign = create_identifier(api, bookings["id"], kind="foreign", name="visitor",
+                                fields=(("visitorId", "string"),), referenceId=primary["id"])
+    end = {"from": {"collId": bookings["id"], "collName": "bookings",
+                    "identifierId": foreign["id"], "identifierName": "visitor",
+                    "identifierType": "foreign", "fields": ["visitorId"]},
+           "to": {"collId": visitors["id"], "collName": "visitors",
+                  "identifierId": primary["id"], "identifierName": "visitor",
+                  "identifierType": "primary", "fields": ["visitorId"]},
+           "_links": links(api, f"/identifiers/{foreign['id']}",
+                           **{"from": f"/collections/{bookings['id']}",
+                              "to": f"/collections/{visitors['id']}",
+                              "foreignIdentifier": f"/identifiers/{foreign['id']}",
+                              "primaryIdentifier": f"/identifiers/{primary['id']}"})}
+    outgoing = api.get("/relations", params={"collId": bookings["id"]}).json()
+    assert outgoing["_embedded"]["relations"] == [
+        {"id": foreign["id"], "direction": "outgoing", **end}]
+    incoming = api.get("/relations", params={"collId": visitors["id"]}).json()
+    assert incoming["_embedded"]["relations"] == [
+        {"id": foreign["id"], "direction": "incoming", **end}]
+    unknown = api.get("/relations", params={"collId": "404"})
+    assert unknown.json() == validation(("collId", "not_found",
+                                         "No collection with this id in this org."))

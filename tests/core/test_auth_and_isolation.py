@@ -1,0 +1,134 @@
+"""Keys and tenancy: a missing, malformed, unknown or revoked key is one 401 whatever the URL
+names; a write key manages nothing; another org's key sees exactly what nothing looks like."""
+
+import httpx
+import pytest
+
+from apps.orgs.models import ApiKey
+from apps.orgs.services import api_key_revoke
+from tests.helpers import (
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    WRITE_KEY,
+    create_collection,
+    create_identifier,
+    create_source,
+    key_schema,
+    problem,
+)
+
+UNAUTHENTICATED = problem(401, "not_authenticated", NOT_AUTHENTICATED)
+
+
+@pytest.fixture
+def catalog(api, worker):
+    """One of each object of an org, with a stored record."""
+    source = create_source(api)
+    coll = create_collection(api, source["id"], name="bookings")
+    primary = create_identifier(api, coll["id"])
+    api.post(f"/collections/{coll['id']}/data", json={
+        "eventId": "e1", "visitorId": "v", "bookingId": "1", "flightId": "1",
+        "bookingStatus": "booked", "bookingDate": "2020-05-25"})
+    return {"source": source, "collection": coll, "identifier": primary}
+
+
+def every_path(objects):
+    s, c, i = (objects[k]["id"] for k in ("source", "collection", "identifier"))
+    return [
+        ("GET", "/sources"), ("POST", "/sources"), ("GET", f"/sources/{s}"),
+        ("PATCH", f"/sources/{s}"), ("PUT", f"/sources/{s}"), ("DELETE", f"/sources/{s}"),
+        ("POST", f"/sources/{s}/data"),
+        ("GET", "/collections"), ("POST", "/collections"), ("GET", f"/collections/{c}"),
+        ("PATCH", f"/collections/{c}"), ("PUT", f"/collections/{c}"),
+        ("DELETE", f"/collections/{c}"), ("GET", f"/collections/{c}/schemas"),
+        ("GET", f"/collections/{c}/schemas/1"), ("GET", f"/collections/{c}/identifiers"),
+        ("POST", f"/collections/{c}/identifiers"), ("GET", f"/collections/{c}/data"),
+        ("POST", f"/collections/{c}/data"),
+        ("GET", "/identifiers"), ("POST", "/identifiers"), ("GET", f"/identifiers/{i}"),
+        ("DELETE", f"/identifiers/{i}"), ("GET", f"/relations?collId={c}"),
+        ("GET", "/rejected"), ("POST", "/rejected/replay"),
+    ]
+
+
+def call(root, slug, method, path, headers):
+    return httpx.request(method, f"{root}/v1/{slug}{path}", headers=headers, json={}, timeout=30)
+
+
+def test_every_failure_to_authenticate_is_the_same_401_whatever_exists(api, catalog, orm):
+    revoked = ApiKey.objects.create(org_id=ApiKey.objects.filter(
+        org__slug=api.org.slug).first().org_id, kind="secret", prefix="x", key_hash="0" * 64)
+    api_key_revoke(key=revoked)
+    bad_headers = [{}, {"Authorization": "Basic eDp5"}, {"Authorization": "ApiKey"},
+                   {"Authorization": "ApiKey sluice_sk_unknown"}, {"x-api-key": "nope"},
+                   {"x-api-key": "x" * 500}]
+    paths = [("GET", f"/collections/{catalog['collection']['id']}"), ("GET", "/collections/1"),
+             ("POST", "/sources")]
+    for headers in bad_headers:
+        for slug in (api.org.slug, "no-such-org"):
+            for method, path in paths:
+                answer = call(api.root, slug, method, path, headers)
+                assert (answer.status_code, answer.json()) == (401, UNAUTHENTICATED), (
+                    headers, slug, path)
+                assert answer.headers["WWW-Authenticate"] == "ApiKey"
+    assert call(api.root, api.org.slug, "GET", "/sources",
+                {"x-api-key": api.org.secret_key}).status_code == 200
+
+
+def test_a_revoked_key_stops_working_at_once(api, orm):
+    assert api.get("/sources").status_code == 200  # the key is cached now
+    api_key_revoke(key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
+    assert (api.get("/sources").status_code, api.get("/sources").json()) == (401,
+                                                                            UNAUTHENTICATED)
+
+
+def test_a_write_key_manages_nothing(api, catalog):
+    write = {"x-api-key": api.org.write_key}
+    for method, path in every_path(catalog):
+        answer = call(api.root, api.org.slug, method, path, write)
+        if method == "POST" and path.endswith("/data"):
+            assert answer.status_code in (202, 400), (path, answer.text)  # it may send
+            continue
+        assert (answer.status_code, answer.json()) == (
+            403, problem(403, "permission_denied", WRITE_KEY)), (method, path)
+
+
+def test_another_orgs_key_sees_nothing_and_changes_nothing(api, catalog, make_org):
+    other = make_org()
+    for key in (other.secret_key, other.write_key):
+        for method, path in every_path(catalog):
+            answer = call(api.root, api.org.slug, method, path, {"x-api-key": key})
+            assert (answer.status_code, answer.json()) == (
+                404, problem(404, "not_found", NOT_FOUND)), (method, path)
+    # nor can its own requests name this org's objects
+    with type(api)(api.root, other) as their_api:
+        their_coll = create_collection(their_api, create_source(their_api)["id"], name="mine")
+        for body in ({"collId": catalog["collection"]["id"]},
+                     {"collId": their_coll["id"], "referenceId": catalog["identifier"]["id"],
+                      "type": "foreign"}):
+            answer = their_api.post("/identifiers", json={
+                "type": "primary", "name": "x", "schema": key_schema("x", ("eventId", "string")),
+                **body})
+            assert answer.status_code == 400
+            assert answer.json()["errors"][0]["code"] == "not_found"
+        names = [c["name"] for c in their_api.get("/collections", params={"size": 50}).json()[
+            "_embedded"]["collections"]]
+        assert "bookings" not in names
+    # and everything of this org is as it was
+    assert api.get(f"/collections/{catalog['collection']['id']}").json() == \
+        catalog["collection"]
+    assert api.get(f"/identifiers/{catalog['identifier']['id']}").json() == \
+        catalog["identifier"]
+    assert api.get(f"/sources/{catalog['source']['id']}").json() == catalog["source"]
+
+
+def test_errors_are_json_everywhere(api):
+    unknown = httpx.get(f"{api.root}/nowhere")
+    assert unknown.status_code == 404
+    assert unknown.headers["content-type"] == "application/problem+json"
+    assert unknown.json() == problem(404, "not_found", NOT_FOUND)
+    wrong_method = api.delete("/sources")
+    assert wrong_method.status_code == 405
+    assert wrong_method.json() == problem(405, "method_not_allowed",
+                                          'Method "DELETE" not allowed.')
+    assert api.get("/collections/99999").json() == problem(404, "not_found", NOT_FOUND)
+    assert api.get("/sources", params={"size": "0"}).json()["errors"][0]["attr"] == "size"

@@ -1,0 +1,96 @@
+"""The Fuzy-style API: products, a three-level account tree, users and events, stored as
+records of the built-in collections and readable through the data API too."""
+
+import httpx
+import pytest
+
+from apps.records.models import Record
+from tests.helpers import validation, wait_for
+
+
+@pytest.fixture
+def v3(api, worker):
+    with httpx.Client(base_url=f"{api.root}/v3", timeout=30,
+                      headers={"x-api-key": api.org.secret_key}) as client:
+        client.org = api.org
+        yield client
+
+
+def stored(api, collection, key):
+    return wait_for(lambda: Record.objects.filter(
+        collection__org__slug=api.org.slug, collection__name=collection, key=key).first())
+
+
+def test_the_seed_flow(api, v3, orm):
+    products = v3.get("/product").json()["products"]
+    assert products == [{"productId": "default", "name": "Default product",
+                         "description": None, "isDefault": True}]
+    assert v3.post("/product", json={"productId": "ios", "name": "iOS app"}
+                   ).status_code == 202
+    tree = [{"accountId": "acme", "name": "Acme Corp",
+             "paymentProcessorIds": {"stripe": "cus_123"}},
+            {"accountId": "acme-retail", "parentAccountId": "acme"},
+            {"accountId": "acme-retail-eu", "parentAccountId": "acme-retail"}]
+    assert v3.post("/account", json={"accounts": tree}).json()["accepted"] == 3
+    assert v3.post("/user", json={"userId": "u1", "accountId": "acme-retail-eu",
+                                  "email": "ann@acme.example",
+                                  "paymentProcessorIds": {"stripe": "cus_9"},
+                                  "traits": {"plan": "pro"}}).status_code == 202
+    stored(api, "users", "u1")
+    assert v3.get("/user/u1").json()["accountId"] == "acme-retail-eu"
+    assert v3.get("/account/acme").json()["paymentProcessorIds"] == {"stripe": "cus_123"}
+
+    answer = v3.put("/event", json={"events": [
+        {"eventId": "e1", "description": "clicked export", "timestamp": "2024-03-01T10:00:00Z",
+         "userId": "u1", "productId": "ios"},
+        {"eventId": "e2", "description": "signed up", "timestamp": "2024-03-01T11:00:00Z",
+         "user": {"userId": "u2", "email": "bo@globex.example",
+                  "account": {"accountId": "globex", "name": "Globex"}}},
+    ]}, headers={"x-api-key": api.org.write_key})
+    assert answer.status_code == 202 and answer.json()["accepted"] == 4
+    first, second = stored(api, "events", "e1"), stored(api, "events", "e2")
+    assert (first.data["event"], first.data["userId"], first.data["productId"]) == (
+        "clicked export", "u1", "ios")
+    assert (second.data["userId"], second.data["accountId"], second.data["productId"]) == (
+        "u2", "globex", "default")
+    assert second.identifiers == {"eventId": "e2", "userId": "u2", "accountId": "globex",
+                                  "productId": "default"}
+    assert stored(api, "users", "u2").data["accountId"] == "globex"
+    assert stored(api, "accounts", "globex").data["name"] == "Globex"
+    # an event naming u1 and its account again changes nothing else of them
+    before = stored(api, "users", "u1")
+    v3.put("/event", json={"eventId": "e3", "description": "again",
+                           "timestamp": "2024-03-01T12:00:00Z",
+                           "user": {"userId": "u1", "account": {"accountId": "acme-retail-eu"}}})
+    stored(api, "events", "e3")
+    user = wait_for(lambda: (u := stored(api, "users", "u1")).updated_at > before.updated_at
+                    and u)
+    assert (user.data["email"], user.data["traits"]) == ("ann@acme.example", {"plan": "pro"})
+    assert stored(api, "accounts", "acme-retail-eu").data["parentAccountId"] == "acme-retail"
+    via_data_api = api.get("/collections/events/data", params={"userId": "u1"}).json()
+    assert [r["data"]["eventId"] for r in via_data_api["_embedded"]["records"]] == ["e3", "e1"]
+
+
+def test_bad_events_and_accounts_are_400s_naming_what_is_missing(api, v3, orm):
+    answer = v3.put("/event", json=[{"timestamp": "2024-03-01T10:00:00Z"},
+                                    {"description": "x", "user": {"email": "a@b"}}])
+    assert answer.status_code == 400
+    assert answer.json() == validation(
+        ("events[0].description", "required", "`description` is required."),
+        ("events[0]", "user_or_account_required", "An event needs a user (`user` or "
+         "`userId`) and/or an account (`account` or `accountId`)."),
+        ("events[1].timestamp", "required", "`timestamp` is required."),
+        ("events[1].user.userId", "required", "`userId` is required."),
+        ("events[1]", "user_or_account_required", "An event needs a user (`user` or "
+         "`userId`) and/or an account (`account` or `accountId`)."))
+    v3.post("/account", json=[{"accountId": "a"}, {"accountId": "b", "parentAccountId": "a"}])
+    stored(api, "accounts", "b")
+    cycle = v3.post("/account", json={"accountId": "a", "parentAccountId": "b"})
+    assert cycle.json() == validation(("accounts[0].parentAccountId", "account_cycle",
+                                       "Account 'a' would be its own ancestor."))
+    assert v3.post("/user", json={"email": "x"}).json() == validation(
+        ("users[0].userId", "required", "`userId` is required."))
+    write = {"x-api-key": api.org.write_key}
+    assert v3.get("/product", headers=write).status_code == 403
+    assert httpx.get(f"{api.root}/v3/product").status_code == 401
+    assert v3.get("/user/nobody").status_code == 404

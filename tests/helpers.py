@@ -1,0 +1,86 @@
+"""Small builders shared by API tests: they go through the live HTTP API like a user."""
+
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import httpx
+
+from tests.fixtures import schema
+
+T = TypeVar("T")
+
+CURL_FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+
+
+def create_source(api: httpx.Client, name: str = "mywebsource", **fields: Any) -> dict[str, Any]:
+    body = {"name": name, "title": "myWebSource", "type": "web", **fields}
+    response = api.post("/sources", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def create_collection(api: httpx.Client, source_id: str, name: str = "flight-booking",
+                      avro: dict[str, Any] | None = None, **fields: Any) -> dict[str, Any]:
+    body = {"sourceId": source_id, "name": name, "profile": False, "event": True,
+            "schema": avro or schema("flight-booking"), **fields}
+    response = api.post("/collections", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def key_schema(name: str, *fields: tuple[str, str]) -> dict[str, Any]:
+    return {"type": "record", "name": name, "namespace": "com.intempt.data.source.web",
+            "fields": [{"name": field, "type": kind} for field, kind in fields]}
+
+
+def create_identifier(api: httpx.Client, coll_id: str, kind: str = "primary",
+                      name: str = "profileId", fields: tuple[tuple[str, str], ...] = (
+                          ("eventId", "string"),), **extra: Any) -> dict[str, Any]:
+    body = {"collId": coll_id, "type": kind, "name": name,
+            "schema": key_schema(name, *fields), **extra}
+    response = api.post("/identifiers", json=body)
+    assert response.status_code == 201, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def problem(status: int, code: str, detail: str,
+            errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The exact error body Sluice answers."""
+    from http import HTTPStatus
+
+    return {
+        "type": f"urn:sluice:problem:{code}", "title": HTTPStatus(status).phrase,
+        "status": status, "code": code, "detail": detail,
+        "errors": errors if errors is not None else [{"code": code, "detail": detail,
+                                                       "attr": None}],
+    }
+
+
+VALIDATION = "The request is not valid; see `errors` for each field."
+NOT_FOUND = "Nothing exists at this address for your key. Check the org, the id and the key."
+NOT_AUTHENTICATED = (
+    "Send a valid API key of this org as 'Authorization: ApiKey <key>' or 'x-api-key: <key>'."
+)
+WRITE_KEY = (
+    "This is a write key: it can only send records. Use a secret key of this org to manage it."
+)
+
+
+def validation(*errors: tuple[str, str, str]) -> dict[str, Any]:
+    """A 400 body with `(attr, code, detail)` field errors."""
+    return problem(400, "validation_error", VALIDATION, [
+        {"attr": attr, "code": code, "detail": detail} for attr, code, detail in errors
+    ])
+
+
+def wait_for(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.1) -> T:
+    """Polls `check` until it returns something truthy; fails after `timeout` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting after {timeout}s; last result {result!r}")
+        time.sleep(interval)

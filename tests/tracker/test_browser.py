@@ -1,0 +1,343 @@
+"""The browser tracker in headless Chromium, against a live Sluice (gunicorn and a Celery
+worker) on 127.0.0.1. Pages come from the web app's own origin (another port), load the
+script from Sluice, and what each test asserts is what PostgreSQL holds.
+
+Exactly once: the tracker gives every record an eventId, and the collections here are keyed
+by it, so a retried send can only update its own row; a record sent twice under two ids
+would be two rows. Each tracked call carries a unique marker, and a test waits until every
+marker is stored, lets the tracker run on a while longer, and then requires exactly one row
+per marker and no row it did not send."""
+
+import json
+import time
+import uuid
+from collections import Counter
+
+import httpx
+import pytest
+
+from apps.catalog.models import Collection
+from apps.records.models import Record, RejectedRecord
+from apps.sources.models import Source
+from tests.helpers import wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.e2e]
+
+SCRIPT = "/static/tracker/sluice.js"
+SETTLE_SECONDS = 3  # how long the tracker may go on sending after everything has arrived
+ARRIVAL_SECONDS = 30
+
+
+def served_script(base):
+    url = f"{base}{SCRIPT}"
+    assert httpx.get(url).status_code == 200, f"the browser tracker is not served at {SCRIPT}"
+    return url
+
+
+@pytest.fixture
+def script_url(server_url):
+    return served_script(server_url)
+
+
+@pytest.fixture
+def shop(api, web, site):
+    """The org's web source allows the test site's origin too."""
+    source = web["source"]
+    answer = api.patch(f"/sources/{source['id']}",
+                       json={"allowedOrigins": [*source["allowedOrigins"], site.origin]})
+    assert answer.status_code == 200, answer.text
+    return {**web, "api": api}
+
+
+def tracker_page(script_url, api, tracker_id, title="Flights"):
+    """A page instrumented as seed 001 shows: the snippet, then `_intempt[id].track(...)`.
+    The tracker sends to where its script came from."""
+    return f"""<!doctype html><html><head><title>{title}</title>
+<script src="{script_url}" data-org="{api.org.slug}" data-write-key="{api.org.write_key}"
+        data-tracker-id="{tracker_id}"></script></head>
+<body><h1>{title}</h1></body></html>"""
+
+
+def collector_page(script_url, title="Projects"):
+    """A page instrumented as seed 000 shows: the collector's script in <head>."""
+    return f"""<!doctype html><html><head><title>{title}</title>
+<script src="{script_url}"></script></head><body><h1>{title}</h1></body></html>"""
+
+
+def booking(marker):
+    return {"bookingId": marker, "flightId": "1", "bookingStatus": "booked",
+            "bookingDate": "2020-05-25"}
+
+
+def track_bookings(page, tracker_id, sent):
+    page.evaluate("""([id, bookings]) => bookings.forEach(
+        b => window._intempt[id].track("flight-booking", b))""",
+                  [tracker_id, [booking(marker) for marker in sent]])
+
+
+def stored_by(collection_id, field):
+    rows = Record.objects.filter(collection_id=int(collection_id))
+    return Counter(row.data.get(field) for row in rows)
+
+
+def wait_in(page, check, timeout=ARRIVAL_SECONDS):
+    """Polls `check` until it answers something truthy, letting Playwright run meanwhile
+    (its routes and event handlers run only while the test is inside a Playwright call)."""
+    deadline = time.monotonic() + timeout
+    while not (result := check()):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting after {timeout}s; last result {result!r}")
+        page.wait_for_timeout(100)
+    return result
+
+
+def arrive_exactly_once(page, collection_id, field, sent, timeout=ARRIVAL_SECONDS):
+    """Waits for a row of each marker, lets the tracker run on, then requires exactly one
+    row per marker and no other row."""
+    wait_in(page, lambda: set(sent) <= set(stored_by(collection_id, field)), timeout)
+    page.wait_for_timeout(SETTLE_SECONDS * 1000)
+    counts = stored_by(collection_id, field)
+    assert counts == Counter({marker: 1 for marker in sent}), counts
+    assert not RejectedRecord.objects.filter(collection_id=int(collection_id)).exists()
+
+
+def new_markers(count):
+    return [f"b-{uuid.uuid4().hex[:8]}" for _ in range(count)]
+
+
+# ---------------------------------------------------------------------------
+# Seed 001: the Intempt-style snippet
+# ---------------------------------------------------------------------------
+def test_the_seed_001_snippet_sends_the_flight_booking_once(page, site, shop, script_url, orm):
+    tracker_id = shop["trackerId"]
+    console = []
+    page.on("console", lambda message: console.append(message.text))
+    page.goto(site.serve("/book", tracker_page(script_url, shop["api"], tracker_id)))
+    page.evaluate("""id => window._intempt[id].track("flight-booking", {"bookingId": "1",
+        "flightId": "1", "bookingStatus": "booked", "bookingDate": "2020-05-25"})""",
+                  tracker_id)
+    coll_id = shop["collection"]["id"]
+    arrive_exactly_once(page, coll_id, "bookingId", ["1"])
+    [row] = Record.objects.filter(collection_id=int(coll_id))
+    assert row.key == row.data["eventId"]
+    assert uuid.UUID(row.data["eventId"])
+    assert row.data["visitorId"]
+    assert {k: row.data[k] for k in booking("1")} == booking("1")
+    assert [line for line in console if line.startswith("[Intempt]")][:2] == [
+                           "[Intempt] Flushing events queue 1",
+                           "[Intempt] Successfully sent batch of event"]
+
+
+SNIPPET = """<!doctype html><html><head><title>Shop</title><script>
+!function(w,d){{var s=w.sluice=w.sluice||[];if(s.load)return;s.methods=["load","track","page",
+"identify","flush"];s.methods.forEach(function(m){{s[m]=function(){{s.push([m].concat(
+[].slice.call(arguments)));return s}}}});var e=d.createElement("script");e.async=1;
+e.src="{script}";d.head.appendChild(e)}}(window,document);
+sluice.load({{endpoint: "{endpoint}", org: "{org}", trackerId: "{tracker}", writeKey: "{key}"}});
+sluice.track("flight-booking", {booking});
+</script></head><body>shop</body></html>"""
+
+
+def test_calls_made_before_the_script_loads_are_sent_once(page, site, shop, script_url,
+                                                         server_url, orm):
+    """The README's snippet queues calls until the script has loaded, then replays them."""
+    api = shop["api"]
+    html = SNIPPET.format(script=script_url, endpoint=server_url, org=api.org.slug,
+                          tracker=shop["trackerId"], key=api.org.write_key,
+                          booking=json.dumps(booking("early")))
+    page.goto(site.serve("/shop", html))
+    page.evaluate("b => sluice.track('flight-booking', b)", booking("later"))
+    arrive_exactly_once(page, shop["collection"]["id"], "bookingId", ["early", "later"])
+
+
+# ---------------------------------------------------------------------------
+# Seed 000: the Churn360-style usage collector
+# ---------------------------------------------------------------------------
+COLLECTOR_SCRIPT = """([key, customer, email]) => {
+  var usageCollector = new churn360.UsageCollector();
+  usageCollector.initialize(key, customer, email);
+  window.usageCollector = usageCollector;
+}"""
+COLLECTOR_CALLS = """() => {
+  usageCollector.page({"domain": document.domain, "environment": "dev",
+                       "subscripition": "premium"});
+  usageCollector.track("view more clicked", "product details",
+                       {"projectId": "075129da-99dc-466b-beff-166e2655550d"});
+  usageCollector.identify({firstName: "David", lastName: "Thomson",
+                           email: "Thomson@Example.com", phone: "1234567890",
+                           address: {street: "39 Thunder Road", city: "Oakland",
+                                     state: "California", postalCode: "94612",
+                                     country: "United States"}});
+}"""
+
+
+def builtin_id(api, name):
+    return Collection.objects.get(org__slug=api.org.slug, name=name).id
+
+
+def test_the_seed_000_collector_sends_page_track_and_identify(page, site, shop, script_url, orm):
+    api = shop["api"]
+    referrer = site.serve("/", "<a href='/projects'>projects</a>")
+    site.serve("/projects", collector_page(script_url))
+    page.goto(referrer)
+    page.click("a")
+    page.wait_for_url("**/projects")
+    page.evaluate(COLLECTOR_SCRIPT, [api.org.write_key, "acme.example", "ann@acme.example"])
+    page.evaluate(COLLECTOR_CALLS)
+
+    pages, events, users = (builtin_id(api, n) for n in ("pages", "events", "users"))
+    wait_in(page, lambda: all(Record.objects.filter(collection_id=c).exists()
+                              for c in (pages, events, users)))
+    page.wait_for_timeout(SETTLE_SECONDS * 1000)
+    [view] = [r.data for r in Record.objects.filter(collection_id=pages)]
+    assert (view["url"], view["title"], view["referrer"], view["path"]) == (
+        f"{site.origin}/projects", "Projects", f"{site.origin}/", "/projects")
+    assert view["properties"]["environment"] == "dev"
+    [event] = [r.data for r in Record.objects.filter(collection_id=events)]
+    assert (event["event"], event["feature"], event["properties"]) == (
+        "view more clicked", "product details",
+        {"projectId": "075129da-99dc-466b-beff-166e2655550d"})
+    for data in (view, event):
+        assert (data["accountId"], data["userId"]) == ("acme.example", "ann@acme.example")
+        assert data["visitorId"] and uuid.UUID(data["eventId"])
+    [user] = [r.data for r in Record.objects.filter(collection_id=users)]
+    assert {k: user[k] for k in ("userId", "accountId", "email", "firstName", "lastName",
+                                 "phone")} == {
+        "userId": "ann@acme.example", "accountId": "acme.example",
+        "email": "Thomson@Example.com", "firstName": "David", "lastName": "Thomson",
+        "phone": "1234567890"}
+    assert user["address"]["city"] == "Oakland"
+    [account] = Record.objects.filter(collection_id=builtin_id(api, "accounts"))
+    assert account.key == "acme.example"
+
+
+def initializations(page):
+    """The /api/initialize requests the page makes, as a list that fills as they happen."""
+    seen = []
+    page.on("request", lambda r: seen.append(r) if r.url.endswith("/api/initialize") and
+            r.method == "POST" else None)
+    return seen
+
+
+def test_an_expired_session_is_renewed_and_the_calls_resent(page, site, shop, script_url, orm):
+    """Sluice answers the first collect with 401 `session_expired`, as after 20 minutes: the
+    collector initializes again and resends, and every call is stored once."""
+    api = shop["api"]
+    expired = {"n": 0}
+
+    def first_expires(route):
+        if expired["n"] == 0:
+            expired["n"] += 1
+            route.fulfill(status=401, content_type="application/problem+json", headers={
+                "Access-Control-Allow-Origin": site.origin,
+                "Access-Control-Allow-Credentials": "true"},
+                body=json.dumps({"code": "session_expired", "status": 401}))
+        else:
+            route.continue_()
+
+    page.route("**/api/collect", first_expires)
+    seen = initializations(page)
+    page.goto(site.serve("/projects", collector_page(script_url)))
+    page.evaluate(COLLECTOR_SCRIPT, [api.org.write_key, "acme.example", "ann@acme.example"])
+    sent = new_markers(3)
+    page.evaluate("""sent => sent.forEach(m => usageCollector.track("clicked", m))""", sent)
+    arrive_exactly_once(page, builtin_id(api, "events"), "feature", sent)
+    assert expired["n"] == 1 and len(seen) >= 2
+
+
+def test_the_session_is_renewed_before_twenty_minutes_pass(page, site, shop, script_url):
+    api = shop["api"]
+    page.clock.install()
+    seen = initializations(page)
+    page.goto(site.serve("/projects", collector_page(script_url)))
+    page.evaluate(COLLECTOR_SCRIPT, [api.org.write_key, "acme.example", "ann@acme.example"])
+    wait_in(page, lambda: len(seen) == 1 and seen[0].response(), timeout=10)
+    page.clock.run_for("19:59")
+    wait_in(page, lambda: len(seen) >= 2, timeout=10)
+
+
+# ---------------------------------------------------------------------------
+# Failures: the server away, the page reloaded
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("outage", ["down", "503"])
+def test_records_tracked_while_the_server_is_away_arrive_once_it_is_back(
+        page, site, shop, proxy, server_url, orm, outage):
+    """The tracker's script and sends go through a proxy that stops answering (or answers
+    503) while the page tracks, then forwards again."""
+    tracker_id, coll_id = shop["trackerId"], shop["collection"]["id"]
+    page.goto(site.serve("/book", tracker_page(served_script(proxy.url), shop["api"],
+                                               tracker_id)))
+    proxy.switch(outage)
+    sent = new_markers(5)
+    track_bookings(page, tracker_id, sent[:3])
+    page.wait_for_timeout(2000)
+    track_bookings(page, tracker_id, sent[3:])
+    page.wait_for_timeout(2000)
+    if outage == "503":
+        assert proxy.failures() >= 1, "the tracker did not try while the server was away"
+    assert not stored_by(coll_id, "bookingId")
+    proxy.switch("up")
+    arrive_exactly_once(page, coll_id, "bookingId", sent)
+
+
+def test_records_tracked_just_before_a_reload_arrive_once(page, site, shop, script_url, orm):
+    tracker_id, coll_id = shop["trackerId"], shop["collection"]["id"]
+    page.goto(site.serve("/book", tracker_page(script_url, shop["api"], tracker_id)))
+    sent = new_markers(4)
+    page.evaluate("""([id, bookings]) => {
+        bookings.forEach(b => window._intempt[id].track("flight-booking", b));
+        location.reload();
+    }""", [tracker_id, [booking(marker) for marker in sent]])
+    page.wait_for_load_state("load")
+    arrive_exactly_once(page, coll_id, "bookingId", sent)
+
+
+# ---------------------------------------------------------------------------
+# What the browser may not do
+# ---------------------------------------------------------------------------
+def test_an_origin_the_source_does_not_allow_is_refused(page, site, web, api, proxy, orm):
+    """The site's origin is not in the web source's allowedOrigins. The tracker sends
+    through the proxy, whose log shows what Sluice answered."""
+    tracker_id, coll_id = web["trackerId"], web["collection"]["id"]
+    script = served_script(proxy.url)
+    page.goto(site.serve("/book", tracker_page(script, api, tracker_id)))
+    track_bookings(page, tracker_id, ["refused"])
+    sends = wait_in(page, lambda: [entry for entry in proxy.log
+                                   if entry[2].endswith("/track")])
+    assert {status for _, _, _, status in sends} == {403}
+    marker = {"writeKey": api.org.write_key, "batch": [{
+        "collection": "flight-booking", "eventId": str(uuid.uuid4()), "visitorId": "v",
+        "fields": booking("marker")}]}
+    assert api.post("/track", content=json.dumps(marker)).status_code == 202
+    wait_for(lambda: stored_by(coll_id, "bookingId"))
+    assert stored_by(coll_id, "bookingId") == Counter({"marker": 1})
+
+
+MANAGE = """async ([base, key]) => {
+  const answers = [];
+  for (const [method, path, body] of [
+      ["GET", "/collections"], ["GET", "/sources"], ["GET", "/rejected"],
+      ["POST", "/sources", {name: "from-the-browser", type: "web"}]]) {
+    try {
+      const r = await fetch(base + path, {method, headers: {"x-api-key": key,
+          "Content-Type": "application/json"}, body: body && JSON.stringify(body)});
+      answers.push([method, path, r.status, (await r.json()).code]);
+    } catch (e) {
+      answers.push([method, path, "refused by the browser", e.name]);
+    }
+  }
+  return answers;
+}"""
+
+
+def test_a_write_key_cannot_call_the_management_api(page, site, shop, server_url, orm):
+    api = shop["api"]
+    base = f"{server_url}/v1/{api.org.slug}"
+    page.goto(site.serve("/admin", "<title>x</title>"))
+    across = page.evaluate(MANAGE, [base, api.org.write_key])
+    assert all(answer[2] == "refused by the browser" for answer in across), across
+    page.goto(f"{server_url}/v1/docs")  # Sluice's own origin: no CORS in the way
+    same = page.evaluate(MANAGE, [f"/v1/{api.org.slug}", api.org.write_key])
+    assert [(m, p, status, code) for m, p, status, code in same] == [
+        (m, p, 403, "permission_denied") for m, p, *_ in same]
+    assert not Source.objects.filter(name="from-the-browser").exists()

@@ -1,0 +1,234 @@
+"""The Churn360-style usage collector: POST /api/initialize and POST /api/collect, through a
+live server and worker, landing in the built-in collections."""
+
+import json
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from unittest import mock
+
+import httpx
+import pytest
+
+from apps.orgs.models import ApiKey
+from apps.orgs.services import api_key_revoke
+from apps.records.models import Record
+from apps.tracker.sessions import session_token
+from tests.helpers import NOT_AUTHENTICATED, problem, validation, wait_for
+from tests.tracker.conftest import SHOP
+
+EXPIRED = ("The session token has expired or is not valid. Call POST /api/initialize again for "
+           "a new one, then resend.")
+
+
+@pytest.fixture
+def collector(api, web):
+    with httpx.Client(base_url=f"{api.root}/api", timeout=30) as client:
+        yield client
+
+
+def initialize(collector, key, customer="acme.example", email="ann@acme.example", **headers):
+    return collector.post("/initialize", json={"customerIdentifier": customer,
+                                                "userEmail": email},
+                          headers={"x-api-key": key, **headers})
+
+
+def session(collector, api, **kwargs):
+    answer = initialize(collector, api.org.write_key, **kwargs)
+    assert answer.status_code == 200, answer.text
+    return answer.json()["sessionToken"]
+
+
+def call(kind, **fields):
+    return {"type": kind, "eventId": str(uuid.uuid4()), "visitorId": "v-1",
+            "timestamp": "2024-03-01T10:00:00.000Z", **fields}
+
+
+def collect(collector, token, batch, **headers):
+    body = {"sessionToken": token, "sentAt": "2024-03-01T10:00:05.000Z", "batch": batch}
+    return collector.post("/collect", content=json.dumps(body),
+                          headers={"Content-Type": "text/plain;charset=UTF-8", **headers})
+
+
+def on_server_clock(data):
+    """The record's timestamp, five seconds before now: the page's clock said it happened 5 s
+    before it sent, and the server's clock is what is kept."""
+    stamp = datetime.fromisoformat(data.pop("timestamp").replace("Z", "+00:00"))
+    assert abs(datetime.now(UTC) - timedelta(seconds=5) - stamp) < timedelta(seconds=10)
+    return data
+
+
+def records_of(api, name, count):
+    """The records of a built-in collection, read back through the data API."""
+    def read():
+        page = api.get(f"/collections/{name}/data").json()["_embedded"]["records"]
+        return len(page) >= count and page
+    return wait_for(read)
+
+
+def test_initialize_answers_a_session_token_for_twenty_minutes(api, collector):
+    answer = initialize(collector, api.org.write_key)
+    assert answer.status_code == 200
+    assert set(answer.json()) == {"sessionToken", "expiresIn"}
+    assert answer.json()["expiresIn"] == 1200
+    assert initialize(collector, api.org.secret_key).status_code == 200
+
+
+def test_page_track_and_identify_land_in_the_builtin_collections(api, collector, orm):
+    token = session(collector, api)
+    page = call("page", url="https://app.acme.example/projects?id=1", title="Projects",
+                referrer="https://acme.example/", path="/projects",
+                properties={"environment": "dev", "subscription": "premium"})
+    track = call("track", event="view more clicked", feature="product details",
+                 properties={"projectId": "075129da"})
+    identify = call("identify", userId="u-42", traits={
+        "firstName": "David", "lastName": "Thomson", "email": "Thomson@Example.com",
+        "phone": "1234567890", "plan": "pro",
+        "address": {"street": "39 Thunder Road", "city": "Oakland", "state": "California",
+                    "postalCode": "94612", "country": "United States"}})
+    after = call("track", event="saved", userId="u-42")
+    answer = collect(collector, token, [page, track, identify, after])
+    assert answer.status_code == 202, answer.text
+    assert answer.json() == {"accepted": 4, "rejected": [], "warnings": []}
+
+    [stored_page] = records_of(api, "pages", 1)
+    assert on_server_clock(stored_page["data"]) == {
+        "eventId": page["eventId"], "url": "https://app.acme.example/projects?id=1",
+        "title": "Projects", "referrer": "https://acme.example/", "path": "/projects",
+        "userId": "ann@acme.example", "accountId": "acme.example", "visitorId": "v-1",
+        "properties": {"environment": "dev", "subscription": "premium"}}
+    events = {r["data"]["event"]: r["data"] for r in records_of(api, "events", 2)}
+    assert on_server_clock(events["view more clicked"]) == {
+        "eventId": track["eventId"], "event": "view more clicked",
+        "feature": "product details", "userId": "ann@acme.example",
+        "accountId": "acme.example", "productId": None, "visitorId": "v-1",
+        "properties": {"projectId": "075129da"}}
+    assert events["saved"]["userId"] == "u-42"
+    users = {r["data"]["userId"]: r["data"] for r in records_of(api, "users", 2)}
+    assert users == {
+        "u-42": {"userId": "u-42", "accountId": "acme.example", "visitorId": "v-1",
+                 "email": "Thomson@Example.com", "firstName": "David", "lastName": "Thomson",
+                 "phone": "1234567890", "paymentProcessorIds": {}, "traits": {"plan": "pro"},
+                 "address": {"street": "39 Thunder Road", "city": "Oakland",
+                             "state": "California", "postalCode": "94612",
+                             "country": "United States"}},
+        "ann@acme.example": {"userId": "ann@acme.example", "accountId": "acme.example",
+                             "visitorId": None, "email": "ann@acme.example", "firstName": None,
+                             "lastName": None, "phone": None, "address": None,
+                             "paymentProcessorIds": {}, "traits": {}},
+    }
+    [account] = records_of(api, "accounts", 1)
+    assert account["data"] == {"accountId": "acme.example", "name": None,
+                               "parentAccountId": None, "paymentProcessorIds": {},
+                               "traits": {}}
+
+
+def test_identify_without_a_user_id_is_the_sessions_user_and_is_not_overwritten(api, collector,
+                                                                                 orm):
+    token = session(collector, api)
+    collect(collector, token, [call("identify", traits={"firstName": "Ann", "role": "admin"})])
+    [user] = records_of(api, "users", 1)
+    assert user["data"]["userId"] == "ann@acme.example"
+    assert user["data"]["firstName"] == "Ann"
+    assert user["data"]["email"] == "ann@acme.example"
+    assert user["data"]["traits"] == {"role": "admin"}
+    collect(collector, token, [marker := call("page", url="https://app.acme.example/")])
+    wait_for(lambda: Record.objects.filter(key=marker["eventId"]).exists())
+    [user] = records_of(api, "users", 1)
+    assert user["data"]["firstName"] == "Ann"
+
+
+def test_an_existing_account_is_not_overwritten(api, collector, orm):
+    accounts = "/collections/accounts/data"
+    api.post(accounts, json={"accountId": "acme.example", "name": "Acme"})
+    wait_for(lambda: api.get(accounts).json()["_embedded"]["records"])
+    token = session(collector, api)
+    collect(collector, token, [marker := call("page", url="https://app.acme.example/")])
+    wait_for(lambda: Record.objects.filter(key=marker["eventId"]).exists())
+    [account] = records_of(api, "accounts", 1)
+    assert account["data"]["name"] == "Acme"
+
+
+def test_page_fields_may_come_inside_the_properties(api, collector, orm):
+    token = session(collector, api)
+    answer = collect(collector, token, [call("page", properties={
+        "url": "https://app.acme.example/a", "title": "A", "path": "/a", "domain": "acme"},
+        projectId="p-1")])
+    assert answer.json()["accepted"] == 1
+    [page] = records_of(api, "pages", 1)
+    assert page["data"]["url"] == "https://app.acme.example/a"
+    assert page["data"]["properties"] == {"domain": "acme", "projectId": "p-1"}
+
+
+def test_each_bad_call_is_rejected_alone(api, collector):
+    token = session(collector, api)
+    answer = collect(collector, token, [
+        call("wave"), call("track"), call("page", url="https://a.example/"), "x",
+        call("identify", traits="x")])
+    assert answer.status_code == 202
+    assert answer.json()["accepted"] == 1
+    assert [(r["index"], r["errors"][0]["attr"], r["errors"][0]["code"])
+            for r in answer.json()["rejected"]] == [
+        (0, "type", "unknown_type"), (1, "event", "required"), (3, None, "not_an_object"),
+        (4, "traits", "invalid")]
+
+
+def test_initialize_needs_a_key_a_customer_and_an_email(api, collector):
+    assert initialize(collector, "sluice_wk_nope").json() == problem(
+        401, "not_authenticated", NOT_AUTHENTICATED)
+    missing = collector.post("/initialize", json={}, headers={"x-api-key": api.org.write_key})
+    assert missing.json() == validation(
+        ("customerIdentifier", "required", "This field is required."),
+        ("userEmail", "required", "This field is required."))
+
+
+def test_an_expired_forged_or_revoked_session_is_refused(api, collector, orm):
+    key = ApiKey.objects.get(org__slug=api.org.slug, kind="write")
+    with mock.patch("django.core.signing.time.time", return_value=time.time() - 1201):
+        old = session_token(key=key, customer_identifier="acme.example",
+                            user_email="ann@acme.example")
+    expired = collect(collector, old, [call("page", url="https://a.example/")])
+    assert expired.status_code == 401
+    assert expired.json() == problem(401, "session_expired", EXPIRED)
+    for forged in ("nope", old[:-2] + "xx", None, 42):
+        answer = collect(collector, forged, [call("page", url="https://a.example/")])
+        assert answer.status_code == 401
+        assert answer.json()["code"] == "session_expired"
+    token = session(collector, api)
+    assert collect(collector, token, []).status_code == 202
+    api_key_revoke(key=key)
+    revoked = collect(collector, token, [])
+    assert revoked.status_code == 401
+    assert revoked.json()["detail"] == ("The API key of this session was revoked. Initialize "
+                                        "a session with a live key.")
+
+
+def test_collector_origins_follow_the_orgs_web_sources(api, collector):
+    preflight = collector.options("/initialize", headers={
+        "Origin": SHOP, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-api-key"})
+    assert preflight.status_code == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] == SHOP
+    assert "x-api-key" in preflight.headers["Access-Control-Allow-Headers"]
+    evil = {"Origin": "http://evil.example"}
+    assert initialize(collector, api.org.write_key, **evil).json()["code"] == (
+        "origin_not_allowed")
+    answer = initialize(collector, api.org.write_key, Origin=SHOP)
+    assert answer.status_code == 200
+    assert answer.headers["Access-Control-Allow-Origin"] == SHOP
+    token = answer.json()["sessionToken"]
+    refused = collect(collector, token, [], **evil)
+    assert refused.status_code == 403 and "Access-Control-Allow-Origin" not in refused.headers
+    taken = collect(collector, token, [call("page", url="https://a.example/")], Origin=SHOP)
+    assert taken.status_code == 202
+    assert taken.headers["Access-Control-Allow-Origin"] == SHOP
+    expired = collect(collector, "nope", [], Origin=SHOP)
+    assert expired.status_code == 401
+    assert expired.headers["Access-Control-Allow-Origin"] == SHOP
+
+
+def test_another_orgs_allowed_origin_is_refused(api, collector, make_org):
+    other = make_org()
+    answer = initialize(collector, other.write_key, Origin=SHOP)
+    assert answer.status_code == 403
+    assert answer.json()["code"] == "origin_not_allowed"
