@@ -94,8 +94,11 @@ BROKER_DIR = VAR_DIR / "broker"
 VISIBILITY_TIMEOUT = env.int("SLUICE_VISIBILITY_TIMEOUT", default=120)
 # A worker killed while restoring messages holds the restore lock until it expires: keep it
 # short so that re-delivery is not held up for kombu's default of five minutes.
+# Workers look for such messages every few seconds (kombu's default looks every 100 s).
 REDIS_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": VISIBILITY_TIMEOUT, "unacked_mutex_expire": 30,
+    "unacked_restore_interval": max(1, min(10, VISIBILITY_TIMEOUT // 4)),
+    "unacked_restore_throttle": 1,
     # several Sluice installations (or test runs) may share one Redis database
     "global_keyprefix": env("SLUICE_BROKER_PREFIX", default=""),
 }
