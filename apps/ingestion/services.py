@@ -5,17 +5,17 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import RedisError
 from rest_framework import exceptions
 
 from apps.catalog import avro
 from apps.catalog.models import Collection, Identifier
 from apps.core.errors import Conflict
 from apps.core.ids import new_id
-from apps.ingestion import body
-from apps.ingestion.publisher import GroupPublisher
-from apps.ingestion.tasks import store_batches
+from apps.ingestion import body, buffer, tasks
 from apps.records.models import RejectedRecord
 from apps.records.services import Batch, rejected_update
 
@@ -113,23 +113,27 @@ def check_records(records: list[Any], path: str) -> None:
         body.check_record(record, f"{path}[{index}]")
 
 
-def _publish(messages: list[dict[str, Any]]) -> None:
+def _buffered(message: buffer.Message) -> None:
+    buffer.push(message, schedule_drain=tasks.drain.delay)
+
+
+def _queued(message: buffer.Message) -> None:
     # kwargsrepr spares Celery a repr of every record for the message headers
-    store_batches.apply_async(kwargs={"batches": messages},
-                              kwargsrepr=f"{{batches: {len(messages)}}}")
+    tasks.store.apply_async(kwargs={"message": message}, kwargsrepr=f"{{batches: {len(message)}}}")
 
 
-_publisher = GroupPublisher(_publish)
+# With Redis, requests go to the ingestion buffer; without it, one Celery message each.
+_enqueue = _buffered if settings.REDIS_URL else _queued
 
 
 def batches_enqueue(batches: list[Batch]) -> None:
-    """Queues the request's batches (in one message, shared with concurrent requests)."""
-    messages = [batch.as_message() for batch in batches if batch.records or batch.rejected]
-    if not messages:
+    """Queues the request's batches as one message: answered 202 only once it is queued."""
+    message = [batch.as_message() for batch in batches if batch.records or batch.rejected]
+    if not message:
         return
     try:
-        _publisher.submit(messages)
-    except BrokerError as error:
+        _enqueue(message)
+    except (BrokerError, RedisError) as error:
         raise QueueUnavailable() from error
 
 

@@ -1,27 +1,59 @@
-"""The worker side of ingestion. Messages are coalesced (celery-batches) so that many small
-requests become one write; late acknowledgement re-delivers a batch whose worker died, and the
-store is idempotent, so every accepted record is stored exactly once."""
+"""The worker side of ingestion. With Redis, drain tasks store what the ingestion buffer holds,
+many requests per write (apps/ingestion/buffer.py); without it (the embedded default), each
+request's message is stored by a task of its own. Both acknowledge late, so a task whose worker
+died is delivered again, and storing is idempotent: every accepted record is stored once."""
 
+import time
 from typing import Any
 
 from celery import shared_task
-from celery_batches import Batches
+from celery.signals import worker_ready
+from django.conf import settings
 
+from apps.ingestion import buffer
 from apps.profiles.services import merges_from_batches
 from apps.records.services import Batch, batches_store
 
-FLUSH_EVERY = 200  # messages
-FLUSH_INTERVAL = 0.05  # seconds
+# A drain hands over to a fresh task after this long, so that no delivery of it stays
+# unacknowledged long enough to be delivered again while it runs.
+DRAIN_SECONDS = min(10.0, settings.VISIBILITY_TIMEOUT / 2)
+RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "time_limit": 600,
+            "soft_time_limit": 540}
 
 
-@shared_task(
-    base=Batches, name="sluice.ingestion.store_batches", flush_every=FLUSH_EVERY,
-    flush_interval=FLUSH_INTERVAL, acks_late=True, reject_on_worker_lost=True,
-    time_limit=600, soft_time_limit=540,
-)
-def store_batches(requests: list[Any]) -> None:
-    """Stores the batches of every coalesced message in one write, then records the
-    identities that users records stitch together."""
-    batches = [Batch(**message) for request in requests for message in request.kwargs["batches"]]
+def messages_store(messages: list[buffer.Message]) -> None:
+    """Stores the batches of many requests in one write, then records the identities that
+    users records stitch together."""
+    batches = [Batch(**batch) for message in messages for batch in message]
     batches_store(batches=batches)
     merges_from_batches(batches=batches)
+
+
+@shared_task(name="sluice.ingestion.store", **RELIABLE)
+def store(message: buffer.Message) -> None:
+    messages_store([message])
+
+
+@shared_task(name="sluice.ingestion.drain", bind=True, **RELIABLE)
+def drain(self: Any, shard: int) -> None:
+    """Stores the shard's buffered messages until the shard is empty."""
+    hold = buffer.Drain(shard, self.request.id)
+    messages = hold.claimed()  # taken by a delivery of this task that was cut off
+    deadline = time.monotonic() + DRAIN_SECONDS
+    while True:
+        if messages:
+            messages_store(messages)
+            hold.stored()
+        if time.monotonic() > deadline:
+            drain.delay(shard)  # the shard's flag stays set: the next drain goes on
+            return
+        messages = hold.take()
+        if not messages and hold.finish():
+            return
+
+
+@worker_ready.connect
+def drain_what_waits(**_: Any) -> None:
+    """A worker that starts drains what is waiting without a drain scheduled."""
+    if settings.REDIS_URL:
+        buffer.schedule_waiting(drain.delay)

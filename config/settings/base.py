@@ -135,8 +135,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
-# The ingestion task coalesces up to 200 messages, so the worker must be able to hold them.
-CELERY_WORKER_PREFETCH_MULTIPLIER = 400
+# Drain tasks do the batching (apps/ingestion/buffer.py): a worker holds few messages at once.
+CELERY_WORKER_PREFETCH_MULTIPLIER = 2
 CELERY_TASK_DEFAULT_QUEUE = "default"
 CELERY_TASK_ROUTES = {"sluice.ingestion.*": {"queue": "ingest"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True

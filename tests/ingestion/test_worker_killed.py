@@ -37,11 +37,12 @@ def isolated_stack(database_url):
     def restart():
         workers.append(start_worker(database_url, LOGS / "kill-worker.log", **env))
 
-    def unacknowledged() -> int:
-        """How many delivered messages the worker has not acknowledged yet."""
-        return int(broker.hlen(f"{prefix}unacked"))
+    def claimed() -> int:
+        """How many requests' batches a drain has taken from the buffer and not stored yet."""
+        claims = broker.scan_iter(f"{prefix}sluice:ingest:claim:*")
+        return sum(int(broker.llen(key)) for key in claims)
 
-    yield url, workers, restart, unacknowledged
+    yield url, workers, restart, claimed
     for worker in workers:
         worker.stop()
     server.stop()
@@ -51,7 +52,7 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, iso
                                                             orm):
     from tests.helpers import create_collection, create_identifier, create_source
 
-    url, workers, restart, unacknowledged = isolated_stack
+    url, workers, restart, claimed = isolated_stack
     source = create_source(api)
     collection = create_collection(api, source["id"])
     create_identifier(api, collection["id"])
@@ -71,14 +72,14 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, iso
 
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = [pool.submit(send, batch) for batch in batches]
-        # Kill while the worker is storing and holds delivered, unacknowledged messages, with
+        # Kill while the worker is storing and holds batches it has taken and not stored, with
         # the rest of the load still arriving.
         held = wait_for(lambda: Record.objects.filter(collection_id=coll_id).exists()
-                        and unacknowledged(), timeout=60, interval=0.01)
+                        and claimed(), timeout=60, interval=0.005)
         workers[0].kill()
         statuses = {answer.result() for answer in answers}
     stored_before_restart = Record.objects.filter(collection_id=coll_id).count()
-    print(f"killed holding {held} messages; stored when the load was done: "
+    print(f"killed holding {held} requests' batches; stored when the load was done: "
           f"{stored_before_restart}")
     restart()
     restarted = time.monotonic()

@@ -1,0 +1,114 @@
+"""The ingestion buffer: where accepted batches wait for a worker, in Redis.
+
+A request's batches are pushed, as one JSON message, onto a Redis list (one round trip), and
+the request is answered only then: the buffer is as durable as Celery's own queue in the same
+Redis. Workers drain the buffer many messages at a time, so that Celery's cost is paid once per
+drain rather than once per request: that is what lets single-record requests reach the
+database in batches.
+
+    push ──► buffer:<shard> ──take──► claim:<drain id> ──stored──► released
+
+Taking moves messages atomically into a claim named after the drain task. A drain task killed
+mid-batch is delivered again by Celery (late acknowledgement) under the same id, and stores its
+claim first: storing is idempotent, so nothing is lost and nothing is stored twice.
+
+Each shard has a flag, set while a drain task is scheduled or running: the request that sets
+it schedules the drain, and a drain gives the flag back only after seeing its shard empty.
+"""
+
+import random
+import uuid
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+import orjson
+import redis
+from django.conf import settings
+
+SHARDS = 4  # drains that can run at once, one per shard, so more workers store more
+TAKE = 200  # messages a drain stores in one write
+# A flag outlives a lost drain task by at most this long; a running drain refreshes it.
+FLAG_SECONDS = 2 * settings.VISIBILITY_TIMEOUT
+
+# LRANGE + LTRIM + RPUSH in one step: the messages are either in the buffer or in the claim.
+_TAKE_SCRIPT = """
+local taken = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
+if #taken > 0 then
+    redis.call('LTRIM', KEYS[1], #taken, -1)
+    redis.call('RPUSH', KEYS[2], unpack(taken))
+end
+return taken
+"""
+# The drain gives its flag back, unless messages arrived since it last looked.
+_RELEASE_SCRIPT = """
+if redis.call('LLEN', KEYS[1]) > 0 then
+    redis.call('SET', KEYS[2], ARGV[1], 'EX', tonumber(ARGV[2]))
+    return 0
+end
+redis.call('DEL', KEYS[2])
+return 1
+"""
+
+Message = list[dict[str, Any]]
+
+
+@cache
+def _client() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def _key(*parts: object) -> str:
+    return settings.REDIS_TRANSPORT_OPTIONS["global_keyprefix"] + ":".join(
+        ["sluice", "ingest", *map(str, parts)])
+
+
+def push(message: Message, schedule_drain: Callable[[int], None]) -> None:
+    """Buffers one request's batches; schedules a drain of the shard if none is pending."""
+    shard = random.randrange(SHARDS)
+    with _client().pipeline(transaction=False) as pipe:
+        pipe.rpush(_key("buffer", shard), orjson.dumps(message))
+        pipe.set(_key("flag", shard), "1", nx=True, ex=FLAG_SECONDS)
+        _, flagged = pipe.execute()
+    if flagged:
+        try:
+            schedule_drain(shard)
+        except Exception:
+            _client().delete(_key("flag", shard))  # the next request schedules it
+            raise
+
+
+class Drain:
+    """One drain task's hold on a shard: the messages it took and has not stored yet."""
+
+    def __init__(self, shard: int, drain_id: str | None) -> None:
+        self.shard, self.claim = shard, _key("claim", drain_id or uuid.uuid4())
+        self._take = _client().register_script(_TAKE_SCRIPT)
+        self._release = _client().register_script(_RELEASE_SCRIPT)
+
+    def claimed(self) -> list[Message]:
+        """What an earlier delivery of this drain took and may not have stored."""
+        return [orjson.loads(item) for item in _client().lrange(self.claim, 0, -1)]
+
+    def take(self) -> list[Message]:
+        """Moves up to TAKE messages from the shard into the claim; keeps the flag alive."""
+        _client().expire(_key("flag", self.shard), FLAG_SECONDS)
+        taken = self._take(keys=[_key("buffer", self.shard), self.claim], args=[TAKE])
+        return [orjson.loads(item) for item in taken]
+
+    def stored(self) -> None:
+        _client().delete(self.claim)
+
+    def finish(self) -> bool:
+        """Gives the shard's flag back if the shard is empty; False if there is more."""
+        return bool(self._release(keys=[_key("buffer", self.shard), _key("flag", self.shard)],
+                                  args=["1", FLAG_SECONDS]))
+
+
+def schedule_waiting(schedule_drain: Callable[[int], None]) -> None:
+    """Schedules a drain of every shard that holds messages and has no flag."""
+    for shard in range(SHARDS):
+        if _client().llen(_key("buffer", shard)) and _client().set(
+                _key("flag", shard), "1", nx=True, ex=FLAG_SECONDS):
+            schedule_drain(shard)
+
