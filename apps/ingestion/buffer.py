@@ -17,6 +17,7 @@ it schedules the drain, and a drain gives the flag back only after seeing its sh
 """
 
 import random
+import time
 import uuid
 from collections.abc import Callable
 from functools import cache
@@ -26,7 +27,7 @@ import orjson
 import redis
 from django.conf import settings
 
-SHARDS = 4  # drains that can run at once, one per shard, so more workers store more
+SHARDS = settings.INGEST_DRAINS  # drains that can run at once: one per shard
 TAKE = 200  # messages a drain stores in one write
 # A flag outlives a lost drain task by at most this long; a running drain refreshes it.
 FLAG_SECONDS = 2 * settings.VISIBILITY_TIMEOUT
@@ -55,7 +56,9 @@ Message = list[dict[str, Any]]
 
 @cache
 def _client() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL)
+    # Given its pool, a client never closes it: when threads race to make the client on the
+    # first requests, the one dropped must not disconnect the others' connections.
+    return redis.Redis(connection_pool=redis.ConnectionPool.from_url(settings.REDIS_URL))
 
 
 def _key(*parts: object) -> str:
@@ -95,6 +98,16 @@ class Drain:
         _client().expire(_key("flag", self.shard), FLAG_SECONDS)
         taken = self._take(keys=[_key("buffer", self.shard), self.claim], args=[TAKE])
         return [orjson.loads(item) for item in taken]
+
+    def wait(self, seconds: float, gather: float) -> list[Message]:
+        """Waits up to `seconds` for a message; then, `gather` seconds later, takes it with
+        those that came meanwhile (a trickle of requests makes fewer, larger writes)."""
+        first = _client().blmove(_key("buffer", self.shard), self.claim, seconds,
+                                 "LEFT", "RIGHT")
+        if first is None:
+            return []
+        time.sleep(gather)
+        return [orjson.loads(first), *self.take()]
 
     def stored(self) -> None:
         _client().delete(self.claim)

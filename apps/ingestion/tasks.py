@@ -17,6 +17,10 @@ from apps.records.services import Batch, batches_store
 # A drain hands over to a fresh task after this long, so that no delivery of it stays
 # unacknowledged long enough to be delivered again while it runs.
 DRAIN_SECONDS = min(10.0, settings.VISIBILITY_TIMEOUT / 2)
+# An idle drain waits this long for more before it ends: under steady traffic one drain task
+# stores request after request, and requests need not schedule drains (a Celery message each).
+LINGER_SECONDS = 1.0
+GATHER_SECONDS = 0.02  # what a woken drain waits for more to come with the first message
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "time_limit": 600,
             "soft_time_limit": 540}
 
@@ -47,7 +51,8 @@ def drain(self: Any, shard: int) -> None:
         if time.monotonic() > deadline:
             drain.delay(shard)  # the shard's flag stays set: the next drain goes on
             return
-        messages = hold.take()
+        linger = min(LINGER_SECONDS, deadline - time.monotonic())
+        messages = hold.take() or (hold.wait(linger, GATHER_SECONDS) if linger > 0.01 else [])
         if not messages and hold.finish():
             return
 

@@ -135,6 +135,8 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# Ingestion drains that may run at once (apps/ingestion/buffer.py): as many as worker processes.
+INGEST_DRAINS = env.int("SLUICE_INGEST_DRAINS", default=1)
 # Drain tasks do the batching (apps/ingestion/buffer.py): a worker holds few messages at once.
 CELERY_WORKER_PREFETCH_MULTIPLIER = 2
 CELERY_TASK_DEFAULT_QUEUE = "default"
