@@ -6,4 +6,8 @@ class CatalogConfig(AppConfig):
     label = "catalog"
 
     def ready(self) -> None:
+        from apps.catalog.models import Collection, Identifier, SchemaVersion
+        from apps.core.cache import catalog_models_watched
+
+        catalog_models_watched(Collection, Identifier, SchemaVersion)
         from apps.catalog import links  # noqa: F401  (registers the HAL links)

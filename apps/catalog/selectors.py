@@ -2,10 +2,10 @@
 
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db.models import Q, QuerySet
 
 from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.core.cache import catalog
 from apps.core.ids import parse_id
 from apps.orgs.models import Org
 
@@ -27,22 +27,13 @@ def _by_id_or_name(collections: QuerySet[Collection], ref: object) -> QuerySet[C
         name=str(ref))
 
 
-def collection_cache_keys(org_id: int, *refs: object) -> list[str]:
-    return [f"collection:{org_id}:{ref}" for ref in refs]
-
-
 def collection_for_ingest(*, org: Org, collection_id: object) -> Collection | None:
-    """Like collection_get, with its identifiers loaded; cached for every process, and
-    dropped by every write of the collection or its identifiers (so a new schema version is
-    used from the next request on)."""
-    [cache_key] = collection_cache_keys(org.id, collection_id)
-    collection: Collection | None = cache.get(cache_key)
-    if collection is None:
-        collection = _by_id_or_name(Collection.objects.filter(org=org).select_related(
-            "source").prefetch_related("identifiers"), collection_id).first()
-        if collection is not None:
-            cache.set(cache_key, collection)
-    return collection
+    """Like collection_get, with its identifiers loaded. Kept in each process while the
+    catalog does not change (apps/core/cache.py): a new schema version is used from the next
+    request on."""
+    return catalog.get(f"collection:{org.id}:{collection_id}", lambda: _by_id_or_name(
+        Collection.objects.filter(org=org).select_related("source").prefetch_related(
+            "identifiers"), collection_id).first())
 
 
 def schema_version_list(*, collection: Collection) -> QuerySet[SchemaVersion]:

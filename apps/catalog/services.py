@@ -2,11 +2,10 @@
 
 from typing import Any
 
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from rest_framework.exceptions import ValidationError
 
-from apps.catalog import avro, selectors
+from apps.catalog import avro
 from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.core.errors import Conflict, FieldError, field_errors
 from apps.orgs.models import Org
@@ -41,13 +40,8 @@ def _save(collection: Collection) -> None:
             collection.save()
     except IntegrityError as error:
         raise _duplicate(collection.name) from error
-    _forget(collection)
 
 
-def _forget(collection: Collection, *names: str) -> None:
-    """Drops the cached copies of the collection (by id and by each name it had)."""
-    cache.delete_many(selectors.collection_cache_keys(
-        collection.org_id, collection.id, collection.name, *names))
 
 
 @transaction.atomic
@@ -65,7 +59,6 @@ def collection_create(*, org: Org, source: Source, name: str, schema: Any,
 @transaction.atomic
 def collection_update(*, collection: Collection, changes: dict[str, Any]) -> Collection:
     """Applies the changes; a changed schema becomes the next numbered version."""
-    _forget(collection)  # under its old name too, should it be renamed
     if "profile" in changes or "event" in changes:
         collection.profile, collection.event = _kind(changes.get("profile"), changes.get("event"))
     for field in ("name", "source"):
@@ -102,7 +95,6 @@ def collection_delete(*, collection: Collection) -> None:
         raise Conflict(f"Foreign identifiers point at this collection ({names}). Delete them "
                        "first.", code="collection_referenced")
     collection.delete()
-    _forget(collection)
 
 
 def identifier_create(*, collection: Collection, type: str, name: str, schema: Any,
@@ -118,7 +110,6 @@ def identifier_create(*, collection: Collection, type: str, name: str, schema: A
     except IntegrityError as error:
         raise Conflict(f"The collection {collection.name!r} has an identifier named {name!r} "
                        "already.", code="duplicate_name") from error
-    _forget(collection)
     return identifier
 
 
@@ -197,4 +188,3 @@ def identifier_delete(*, identifier: Identifier) -> None:
                        f"{', '.join(str(i.id) for i in pointing)}. Delete them first.",
                        code="identifier_referenced")
     identifier.delete()
-    _forget(identifier.collection)

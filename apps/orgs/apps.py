@@ -5,3 +5,9 @@ class OrgsConfig(AppConfig):
     name = "apps.orgs"
     label = "orgs"
     default_auto_field = "django.db.models.BigIntegerField"
+
+    def ready(self) -> None:
+        from apps.core.cache import catalog_models_watched
+        from apps.orgs.models import ApiKey, Org
+
+        catalog_models_watched(Org, ApiKey)

@@ -1,16 +1,11 @@
-from django.core.cache import cache
-
+from apps.core.cache import catalog
 from apps.orgs.models import ApiKey
-from apps.orgs.services import api_key_cache_key, key_hash
+from apps.orgs.services import key_hash
 
 
 def api_key_by_raw(raw_key: str) -> ApiKey | None:
-    """The live key with this value, its org loaded, or None. Cached: revoking drops it."""
+    """The live key with this value, its org loaded, or None. Kept in each process while the
+    catalog does not change (apps/core/cache.py): revoking counts at once."""
     hashed = key_hash(raw_key)
-    key: ApiKey | None = cache.get(api_key_cache_key(hashed))
-    if key is None:
-        key = ApiKey.objects.select_related("org").filter(
-            key_hash=hashed, revoked_at__isnull=True).first()
-        if key is not None:
-            cache.set(api_key_cache_key(hashed), key)
-    return key
+    return catalog.get(f"api-key:{hashed}", lambda: ApiKey.objects.select_related("org").filter(
+        key_hash=hashed, revoked_at__isnull=True).first())

@@ -2,7 +2,6 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,16 +32,11 @@ def api_key_create(*, org: Org, kind: str, name: str = "") -> tuple[ApiKey, str]
     return key, raw
 
 
-def api_key_cache_key(hashed: str) -> str:
-    return f"api-key:{hashed}"
-
-
 def api_key_revoke(*, key: ApiKey) -> None:
     """Revokes the key; every process stops accepting it at once."""
     if key.revoked_at is None:
         key.revoked_at = timezone.now()
         key.save(update_fields=["revoked_at"])
-    cache.delete(api_key_cache_key(key.key_hash))
 
 
 @transaction.atomic

@@ -6,4 +6,8 @@ class SourcesConfig(AppConfig):
     label = "sources"
 
     def ready(self) -> None:
+        from apps.core.cache import catalog_models_watched
+        from apps.sources.models import Source
+
+        catalog_models_watched(Source)
         from apps.sources import links  # noqa: F401  (registers the HAL links)
