@@ -20,7 +20,7 @@ DRAIN_SECONDS = min(10.0, settings.VISIBILITY_TIMEOUT / 2)
 # An idle drain waits this long for more before it ends: under steady traffic one drain task
 # stores request after request, and requests need not schedule drains (a Celery message each).
 LINGER_SECONDS = 1.0
-GATHER_SECONDS = 0.02  # what a woken drain waits for more to come with the first message
+GATHER_SECONDS = 0.05  # what a woken drain waits for more to come with the first message
 RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "time_limit": 600,
             "soft_time_limit": 540}
 

@@ -30,11 +30,15 @@ def merges_record(*, org_id: int, pairs: list[tuple[str, str]]) -> None:
 
 def merges_from_batches(*, batches: list[Batch]) -> None:
     """Records the identifications that stored users records carry (userId with visitorId)."""
-    ids = {batch.collection_id for batch in batches}
-    users = set(Collection.objects.filter(id__in=ids, name=selectors.USERS).values_list(
-        "id", flat=True))
+    identified = [batch for batch in batches if any(
+        data.get("visitorId") and data.get("userId") for _, _, _, data in batch.records)]
+    if not identified:  # most traffic: no need to ask which collections are users
+        return
+    users = set(Collection.objects.filter(
+        id__in={batch.collection_id for batch in identified}, name=selectors.USERS,
+    ).values_list("id", flat=True))
     by_org: dict[int, list[tuple[str, str]]] = {}
-    for batch in batches:
+    for batch in identified:
         if batch.collection_id not in users:
             continue
         for _, _, _, data in batch.records:
