@@ -5,11 +5,11 @@ from rest_framework.permissions import AllowAny
 
 public = {"permission_classes": [AllowAny], "authentication_classes": []}
 
-org_urls = [
-    path("", include("apps.sources.urls")),
-    path("", include("apps.catalog.urls")),
+org_urls = [  # the ingestion paths first: they are the busiest
     path("", include("apps.ingestion.urls")),
     path("", include("apps.tracker.urls")),
+    path("", include("apps.sources.urls")),
+    path("", include("apps.catalog.urls")),
     path("", include("apps.profiles.urls")),
 ]
 

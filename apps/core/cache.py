@@ -4,6 +4,7 @@ Django builds a Redis client object on every call, and redis-py fills a table of
 response callbacks each time it does: on the ingestion hot path that was a third of a
 millisecond per request. The RedisCache below keeps one client per connection pool."""
 
+import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
+from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
@@ -51,14 +53,32 @@ class CatalogCache:
 
     Any change to the catalog moves one generation number in the shared cache; a lookup reads
     that number (a few bytes) and uses its own copy only while the number has not moved, so a
-    revoked key or a new schema version counts in every process from the next request on."""
+    revoked key or a new schema version counts in every process from the next request on.
+    Within one request the number is read once."""
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[int, float, Any]] = {}
+        self._request = threading.local()
+
+    def request_started(self, **_: Any) -> None:
+        self._request.generation = None
+        self._request.active = True
+
+    def request_finished(self, **_: Any) -> None:
+        self._request.active = False
+
+    def _generation(self) -> int:
+        seen = self._request.__dict__
+        if seen.get("active") and seen.get("generation") is not None:
+            return int(seen["generation"])
+        generation = int(cache.get(GENERATION_KEY) or 0)
+        if seen.get("active"):
+            seen["generation"] = generation
+        return generation
 
     def get(self, key: str, load: Callable[[], T | None]) -> T | None:
         """The object under `key`, loaded by `load` unless this process holds it current."""
-        generation = int(cache.get(GENERATION_KEY) or 0)
+        generation = self._generation()
         entry = self._entries.get(key)
         if entry is not None and entry[0] == generation and entry[1] > time.monotonic():
             return cast(T, entry[2])
@@ -75,6 +95,8 @@ class CatalogCache:
 
 
 catalog = CatalogCache()
+request_started.connect(catalog.request_started, dispatch_uid="catalog-request-started")
+request_finished.connect(catalog.request_finished, dispatch_uid="catalog-request-finished")
 
 
 def catalog_changed(**_: Any) -> None:
