@@ -106,6 +106,13 @@ class VisibilityWatch(threading.Thread):
                 time.sleep(0.05)
 
 
+def settle(conn: psycopg.Connection) -> None:
+    """Does now the maintenance the bulk phases left due (a checkpoint, autovacuum of the
+    records table), so that it does not land in the middle of the latency measure."""
+    conn.execute("CHECKPOINT")
+    conn.execute("VACUUM ANALYZE records_record")
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -183,6 +190,7 @@ def main() -> None:
     ) as conn:
         e2e = end_to_end(stack, conn, records)
         copy = raw_copy(records)
+        settle(conn)
         steady = steady_rate(stack, args.rate, args.seconds)
         fast = burst(stack, conn, 10)
         web, worker = peak_memory_mb(stack.server), peak_memory_mb(stack.worker)
