@@ -5,6 +5,7 @@ import http.client
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -103,16 +104,34 @@ def _flight_collections(names: list[str]) -> tuple[Any, dict[str, int]]:
 def running_stack(collections: list[str]) -> Iterator[Stack]:
     _fresh_database()
     redis.Redis.from_url(BROKER_URL).flushdb()
-    created, ids = _flight_collections(collections)
+    created, ids = _flight_collections([*collections, "warmup"])
     env = {"REDIS_URL": BROKER_URL, "LOG_LEVEL": "WARNING"}
     server, url = start_server(DATABASE_URL, LOGS / "server.log", **env)
     worker = start_worker(DATABASE_URL, LOGS / "worker.log", **env)
     try:
-        yield Stack(url, server, worker, created.org.slug, created.write_key, ids,
-                    created.secret_key, created.org.id)
+        stack = Stack(url, server, worker, created.org.slug, created.write_key, ids,
+                      created.secret_key, created.org.id)
+        _until_running(stack)
+        yield stack
     finally:
         worker.stop()
         server.stop()
+
+
+def _until_running(stack: Stack) -> None:
+    """Waits until a record sent is stored: the worker has started, so measures that follow
+    are of a running stack, not of its start-up."""
+    from tests.fixtures import record
+
+    status, answer = stack.poster().post(f"/collections/{stack.collections['warmup']}/data",
+                                         {**record("flight-booking"), "eventId": "warm-up"})
+    assert status == 202, answer
+    with psycopg.connect(DATABASE_URL) as conn:
+        deadline = time.monotonic() + 120
+        while not stored_count(conn, stack.collections["warmup"]):
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"the bench worker stored nothing; see {LOGS / 'worker.log'}")
+            time.sleep(0.1)
 
 
 def stored_count(conn: psycopg.Connection, collection_id: int) -> int:
