@@ -64,7 +64,8 @@ def main() -> None:
         started = time.monotonic()
         load(conn, stack.org_id, ids["users"], ids["events"], args.users)
         loaded = time.monotonic() - started
-        total = conn.execute("SELECT count(*) FROM records_record").fetchone()[0]
+        total = conn.execute("SELECT count(*) FROM records_record WHERE collection_id IN "
+                             "(%s, %s)", (ids["users"], ids["events"])).fetchone()[0]
         keys = [f"u{random.randrange(args.users)}" for _ in range(args.reads)]
         http, sql = [], []
         with stack.client(secret=True) as client:

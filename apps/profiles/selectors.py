@@ -4,6 +4,7 @@ point at it, account descendants and identity merges."""
 from django.db.models import QuerySet
 
 from apps.catalog.models import Collection, Identifier
+from apps.core.cache import catalog
 from apps.orgs.models import Org
 from apps.profiles.models import Merge
 from apps.records.models import Record
@@ -14,7 +15,9 @@ ACCOUNTS = "accounts"
 
 
 def profile_collection(*, org: Org, name: str) -> Collection | None:
-    return Collection.objects.filter(org=org, name=name, profile=True).first()
+    """Kept in each process while the catalog does not change (apps/core/cache.py)."""
+    return catalog.get(f"profile-collection:{org.id}:{name}", lambda: Collection.objects.filter(
+        org=org, name=name, profile=True).first())
 
 
 def profile_record(*, collection: Collection, key: str) -> Record | None:
@@ -23,12 +26,16 @@ def profile_record(*, collection: Collection, key: str) -> Record | None:
 
 def references_to(*, collection: Collection) -> list[tuple[Collection, str]]:
     """(collection, foreign identifier name) for each foreign identifier pointing at the
-    collection's primary identifier, in a stable order."""
-    foreigns = Identifier.objects.filter(
-        org_id=collection.org_id, type=Identifier.Type.FOREIGN,
-        reference__collection=collection, reference__type=Identifier.Type.PRIMARY,
-    ).select_related("collection").order_by("collection__name", "name")
-    return [(foreign.collection, foreign.name) for foreign in foreigns]
+    collection's primary identifier, in a stable order. Kept in each process while the
+    catalog does not change."""
+    def load() -> list[tuple[Collection, str]]:
+        foreigns = Identifier.objects.filter(
+            org_id=collection.org_id, type=Identifier.Type.FOREIGN,
+            reference__collection=collection, reference__type=Identifier.Type.PRIMARY,
+        ).select_related("collection").order_by("collection__name", "name")
+        return [(foreign.collection, foreign.name) for foreign in foreigns]
+
+    return catalog.get(f"references-to:{collection.id}", load) or []
 
 
 def merged_visitors(*, collection: Collection, key: str) -> list[str]:
