@@ -1,5 +1,6 @@
-"""A worker killed with SIGKILL in the middle of a load loses nothing and stores nothing
-twice: every record answered 202 is in PostgreSQL exactly once."""
+"""Workers that die lose nothing: a worker killed with SIGKILL in the middle of a load stores
+nothing twice and drops nothing (every record answered 202 is in PostgreSQL exactly once), and
+records whose drain task was lost are stored when a worker starts."""
 
 import time
 import uuid
@@ -14,50 +15,64 @@ from apps.records.models import Record
 from tests.conftest import LOGS
 from tests.fixtures import record
 from tests.helpers import wait_for
-from tests.live import process_env, start_server, start_worker
+from tests.live import LiveProcess, process_env, start_server, start_worker
 
 RECORDS = 20_000
 BATCH = 100
 VISIBILITY_TIMEOUT = "5"  # seconds before an unacknowledged message is delivered again
 
 
+class IsolatedStack:
+    """A server and workers of their own on a Redis database of their own, so that killing a
+    worker or losing a message cannot disturb the rest of the suite."""
+
+    def __init__(self, database_url: str) -> None:
+        redis_url = "redis://127.0.0.1:6379/14"
+        self.database_url = database_url
+        self.env = {"REDIS_URL": redis_url, "SLUICE_VISIBILITY_TIMEOUT": VISIBILITY_TIMEOUT}
+        self.prefix = process_env(database_url)["SLUICE_BROKER_PREFIX"]
+        self.broker = redis.Redis.from_url(redis_url)
+        for key in self.broker.scan_iter(f"{self.prefix}*"):  # an earlier run's, same pid
+            self.broker.delete(key)
+        self.server, self.url = start_server(database_url, LOGS / "kill-server.log", **self.env)
+        self.workers: list[LiveProcess] = []
+
+    def start_worker(self) -> None:
+        self.workers.append(start_worker(self.database_url, LOGS / "kill-worker.log",
+                                         **self.env))
+
+    def claimed(self) -> int:
+        """How many requests' batches a drain has taken from the buffer and not stored yet."""
+        claims = self.broker.scan_iter(f"{self.prefix}sluice:ingest:claim:*")
+        return sum(int(self.broker.llen(key)) for key in claims)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+        self.server.stop()
+
+
 @pytest.fixture
 def isolated_stack(database_url):
-    """A server and worker of their own on a Redis database of their own, so that killing
-    this worker cannot disturb the rest of the suite."""
-    redis_url = "redis://127.0.0.1:6379/14"
-    env = {"REDIS_URL": redis_url, "SLUICE_VISIBILITY_TIMEOUT": VISIBILITY_TIMEOUT}
-    prefix = process_env(database_url)["SLUICE_BROKER_PREFIX"]
-    broker = redis.Redis.from_url(redis_url)
-    for key in broker.scan_iter(f"{prefix}*"):  # left by an earlier run with the same pid
-        broker.delete(key)
-    server, url = start_server(database_url, LOGS / "kill-server.log", **env)
-    workers = [start_worker(database_url, LOGS / "kill-worker.log", **env)]
+    stack = IsolatedStack(database_url)
+    yield stack
+    stack.stop()
 
-    def restart():
-        workers.append(start_worker(database_url, LOGS / "kill-worker.log", **env))
 
-    def claimed() -> int:
-        """How many requests' batches a drain has taken from the buffer and not stored yet."""
-        claims = broker.scan_iter(f"{prefix}sluice:ingest:claim:*")
-        return sum(int(broker.llen(key)) for key in claims)
+def flight_collection(api) -> int:
+    from tests.helpers import create_collection, create_identifier, create_source
 
-    yield url, workers, restart, claimed
-    for worker in workers:
-        worker.stop()
-    server.stop()
+    collection = create_collection(api, create_source(api)["id"])
+    create_identifier(api, collection["id"])
+    return int(collection["id"])
 
 
 def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, isolated_stack,
                                                             orm):
-    from tests.helpers import create_collection, create_identifier, create_source
-
-    url, workers, restart, claimed = isolated_stack
-    source = create_source(api)
-    collection = create_collection(api, source["id"])
-    create_identifier(api, collection["id"])
-    coll_id = int(collection["id"])
-    endpoint = f"{url}/v1/{api.org.slug}/collections/{coll_id}/data"
+    stack = isolated_stack
+    stack.start_worker()
+    coll_id = flight_collection(api)
+    endpoint = f"{stack.url}/v1/{api.org.slug}/collections/{coll_id}/data"
     headers = {"Authorization": f"ApiKey {api.org.write_key}"}
     batches = [[{**record("flight-booking"), "eventId": str(uuid.uuid4())} for _ in range(BATCH)]
                for _ in range(RECORDS // BATCH)]
@@ -75,13 +90,13 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, iso
         # Kill while the worker is storing and holds batches it has taken and not stored, with
         # the rest of the load still arriving.
         held = wait_for(lambda: Record.objects.filter(collection_id=coll_id).exists()
-                        and claimed(), timeout=60, interval=0.005)
-        workers[0].kill()
+                        and stack.claimed(), timeout=60, interval=0.005)
+        stack.workers[0].kill()
         statuses = {answer.result() for answer in answers}
     stored_before_restart = Record.objects.filter(collection_id=coll_id).count()
     print(f"killed holding {held} requests' batches; stored when the load was done: "
           f"{stored_before_restart}")
-    restart()
+    stack.start_worker()
     restarted = time.monotonic()
 
     assert statuses == {202}
@@ -95,3 +110,26 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, iso
     assert sorted(stored.values_list("key", flat=True)) == sorted(accepted)
     duplicates = stored.values("key").annotate(n=Count("id")).filter(n__gt=1)
     assert not duplicates.exists()
+
+
+def test_records_whose_drain_was_lost_are_stored_when_a_worker_starts(api, make_org,
+                                                                       isolated_stack, orm):
+    """Records wait in the buffer while no worker runs; even when the task that was to drain
+    them is lost with the flag that says one is coming, a worker that starts stores them."""
+    stack = isolated_stack
+    coll_id = flight_collection(api)
+    endpoint = f"{stack.url}/v1/{api.org.slug}/collections/{coll_id}/data"
+    headers = {"Authorization": f"ApiKey {api.org.write_key}"}
+    sent = [{**record("flight-booking"), "eventId": str(uuid.uuid4())} for _ in range(30)]
+    with httpx.Client(timeout=30) as client:
+        for item in sent:
+            assert client.post(endpoint, json=item, headers=headers).status_code == 202
+    flags = list(stack.broker.scan_iter(f"{stack.prefix}sluice:ingest:flag:*"))
+    assert flags, "the first request should have scheduled a drain"
+    stack.broker.delete(*flags, f"{stack.prefix}ingest")  # the drain task and its flag, lost
+    assert not Record.objects.filter(collection_id=coll_id).exists()
+
+    stack.start_worker()
+    stored = wait_for(lambda: Record.objects.filter(collection_id=coll_id).count() == len(sent)
+                      and Record.objects.filter(collection_id=coll_id), timeout=60)
+    assert sorted(stored.values_list("key", flat=True)) == sorted(i["eventId"] for i in sent)
