@@ -16,12 +16,13 @@ from datetime import UTC, datetime
 import psycopg
 from psycopg.types.json import Jsonb
 
-from bench.stack import DATABASE_URL, Stack, peak_memory_mb, running_stack, stored_count
+from bench.stack import DATABASE_URL, Poster, Stack, peak_memory_mb, running_stack, stored_count
 from tests.fixtures import record
 
 BATCH = 100
 CLIENTS = 8
 SENDERS = 8  # threads that share the fixed-rate load
+WARM_UP = 25  # requests per sender before the fixed-rate load
 
 
 def bookings(count: int) -> list[dict[str, str]]:
@@ -127,15 +128,21 @@ def steady_rate(stack: Stack, rate: int, seconds: int) -> dict[str, float]:
     latencies: list[float] = []
     watch = VisibilityWatch(collection)
     watch.start()
-    warm = stack.poster()  # connections and caches, as a running service has them
-    for item in bookings(100):
-        warm.post(f"/collections/{collection}/data", item)
+    posters = [stack.poster() for _ in range(SENDERS)]
+
+    def warm(http: Poster) -> None:
+        """Every connection and server thread used, as in a service that has been running."""
+        for item in bookings(WARM_UP):
+            http.post(f"/collections/{collection}/data", item)
+
+    with ThreadPoolExecutor(SENDERS) as pool:
+        list(pool.map(warm, posters))
     start = time.monotonic() + 0.1
 
     def sender(first: int) -> None:
         """Sends every SENDERS-th record at its appointed time; a latency counts from that
         time, so a slow answer that delays the next send is not hidden."""
-        http = stack.poster()
+        http = posters[first]
         for index in range(first, len(records), SENDERS):
             due = start + index / rate
             if (delay := due - time.monotonic()) > 0:
