@@ -42,8 +42,6 @@ def _save(collection: Collection) -> None:
         raise _duplicate(collection.name) from error
 
 
-
-
 @transaction.atomic
 def collection_create(*, org: Org, source: Source, name: str, schema: Any,
                       profile: bool | None = None, event: bool | None = None) -> Collection:

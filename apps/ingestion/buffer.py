@@ -18,7 +18,6 @@ it schedules the drain, and a drain gives the flag back only after seeing its sh
 
 import random
 import time
-import uuid
 from collections.abc import Callable
 from functools import cache
 from typing import Any
@@ -33,7 +32,9 @@ TAKE = 200  # messages a drain stores in one write
 FLAG_SECONDS = 2 * settings.VISIBILITY_TIMEOUT
 
 # LRANGE + LTRIM + RPUSH in one step: the messages are either in the buffer or in the claim.
+# The flag's lifetime is renewed on the way: the drain is alive.
 _TAKE_SCRIPT = """
+redis.call('EXPIRE', KEYS[3], tonumber(ARGV[2]))
 local taken = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 if #taken > 0 then
     redis.call('LTRIM', KEYS[1], #taken, -1)
@@ -61,6 +62,11 @@ def _client() -> redis.Redis:
     return redis.Redis(connection_pool=redis.ConnectionPool.from_url(settings.REDIS_URL))
 
 
+@cache
+def _script(source: str) -> Any:
+    return _client().register_script(source)
+
+
 def _key(*parts: object) -> str:
     return settings.REDIS_TRANSPORT_OPTIONS["global_keyprefix"] + ":".join(
         ["sluice", "ingest", *map(str, parts)])
@@ -84,10 +90,8 @@ def push(message: Message, schedule_drain: Callable[[int], None]) -> None:
 class Drain:
     """One drain task's hold on a shard: the messages it took and has not stored yet."""
 
-    def __init__(self, shard: int, drain_id: str | None) -> None:
-        self.shard, self.claim = shard, _key("claim", drain_id or uuid.uuid4())
-        self._take = _client().register_script(_TAKE_SCRIPT)
-        self._release = _client().register_script(_RELEASE_SCRIPT)
+    def __init__(self, shard: int, drain_id: str) -> None:
+        self.shard, self.claim = shard, _key("claim", drain_id)
 
     def claimed(self) -> list[Message]:
         """What an earlier delivery of this drain took and may not have stored."""
@@ -95,8 +99,8 @@ class Drain:
 
     def take(self) -> list[Message]:
         """Moves up to TAKE messages from the shard into the claim; keeps the flag alive."""
-        _client().expire(_key("flag", self.shard), FLAG_SECONDS)
-        taken = self._take(keys=[_key("buffer", self.shard), self.claim], args=[TAKE])
+        keys = [_key("buffer", self.shard), self.claim, _key("flag", self.shard)]
+        taken = _script(_TAKE_SCRIPT)(keys=keys, args=[TAKE, FLAG_SECONDS])
         return [orjson.loads(item) for item in taken]
 
     def wait(self, seconds: float, gather: float) -> list[Message]:
@@ -114,8 +118,8 @@ class Drain:
 
     def finish(self) -> bool:
         """Gives the shard's flag back if the shard is empty; False if there is more."""
-        return bool(self._release(keys=[_key("buffer", self.shard), _key("flag", self.shard)],
-                                  args=["1", FLAG_SECONDS]))
+        keys = [_key("buffer", self.shard), _key("flag", self.shard)]
+        return bool(_script(_RELEASE_SCRIPT)(keys=keys, args=["1", FLAG_SECONDS]))
 
 
 def schedule_waiting(schedule_drain: Callable[[int], None]) -> None:

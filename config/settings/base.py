@@ -92,9 +92,9 @@ BROKER_DIR = VAR_DIR / "broker"
 # A message not acknowledged this long after delivery (its worker died) is delivered again.
 # A batch is stored in well under a second, so this only bounds how late a re-delivery comes.
 VISIBILITY_TIMEOUT = env.int("SLUICE_VISIBILITY_TIMEOUT", default=120)
-# A worker killed while restoring messages holds the restore lock until it expires: keep it
-# short so that re-delivery is not held up for kombu's default of five minutes.
-# Workers look for such messages every few seconds (kombu's default looks every 100 s).
+# Workers look for such messages every few seconds (kombu's default looks every 100 s). A worker
+# killed while restoring them holds the restore lock until it expires: keep it short so that
+# re-delivery is not held up for kombu's default of five minutes.
 REDIS_TRANSPORT_OPTIONS: dict[str, object] = {
     "visibility_timeout": VISIBILITY_TIMEOUT, "unacked_mutex_expire": 30,
     "unacked_restore_interval": max(1, min(10, VISIBILITY_TIMEOUT // 4)),
