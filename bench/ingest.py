@@ -5,6 +5,7 @@ same run. Prints its figures; asserts nothing.
 """
 
 import argparse
+import gc
 import statistics
 import sys
 import threading
@@ -196,6 +197,7 @@ def main() -> None:
     # default is 5 ms), so that its own waits do not count as the stack's latency.
     sys.setswitchinterval(0.0005)
     records = bookings(args.records)
+    gc.freeze()  # the load's own records never become garbage: no full sweeps over them
     with running_stack(["bulk", "steady", "burst"]) as stack, psycopg.connect(
         DATABASE_URL, autocommit=True
     ) as conn:
