@@ -4,6 +4,7 @@ Django builds a Redis client object on every call, and redis-py fills a table of
 response callbacks each time it does: on the ingestion hot path that was a third of a
 millisecond per request. The RedisCache below keeps one client per connection pool."""
 
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -51,27 +52,28 @@ class CatalogCache:
     """Catalog objects that every ingestion request looks up (API keys, collections), kept in
     each process: unpickling them from the shared cache cost more than the rest of a request.
 
-    Any change to the catalog moves one generation number in the shared cache; a lookup reads
-    that number (a few bytes) and uses its own copy only while the number has not moved, so a
+    Any change to the catalog puts a new generation token in the shared cache; a lookup reads
+    that token (a few bytes) and uses its own copy only while the token has not changed, so a
     revoked key or a new schema version counts in every process from the next request on.
-    Within one request the number is read once."""
+    Within one request the token is read once."""
 
     def __init__(self) -> None:
-        self._entries: dict[str, tuple[int, float, Any]] = {}
+        self._entries: dict[str, tuple[str | None, float, Any]] = {}
         self._request = threading.local()
 
     def request_started(self, **_: Any) -> None:
-        self._request.generation = None
+        self._request.__dict__.pop("generation", None)
         self._request.active = True
 
     def request_finished(self, **_: Any) -> None:
+        self._request.__dict__.pop("generation", None)
         self._request.active = False
 
-    def _generation(self) -> int:
+    def _generation(self) -> str | None:
         seen = self._request.__dict__
-        if seen.get("active") and seen.get("generation") is not None:
-            return int(seen["generation"])
-        generation = int(cache.get(GENERATION_KEY) or 0)
+        if "generation" in seen:
+            return cast(str | None, seen["generation"])
+        generation = cache.get(GENERATION_KEY)
         if seen.get("active"):
             seen["generation"] = generation
         return generation
@@ -107,8 +109,10 @@ def catalog_changed(**_: Any) -> None:
 
 
 def _next_generation() -> None:
-    cache.add(GENERATION_KEY, 0, timeout=None)
-    cache.incr(GENERATION_KEY)
+    # A token never used before, not a count: the file cache of the embedded default has no
+    # atomic increment (two changes at once could leave one number), and a count that a
+    # restarted cache began again could come back to a number some process still holds.
+    cache.set(GENERATION_KEY, secrets.token_hex(8), timeout=None)
 
 
 def catalog_models_watched(*models: type[Model]) -> None:

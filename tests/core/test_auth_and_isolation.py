@@ -3,7 +3,9 @@ names; a write key manages nothing; another org's key sees exactly what nothing 
 
 import httpx
 import pytest
+from django.core.cache import cache
 
+from apps.core.cache import GENERATION_KEY
 from apps.orgs.models import ApiKey
 from apps.orgs.services import api_key_revoke
 from tests.helpers import (
@@ -79,6 +81,23 @@ def test_a_revoked_key_stops_working_at_once(api, orm):
     api_key_revoke(key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
     assert (api.get("/sources").status_code, api.get("/sources").json()) == (401,
                                                                             UNAUTHENTICATED)
+
+
+def test_a_key_revoked_after_the_shared_cache_restarted_stops_working(api, orm):
+    """Redis keeps nothing on disk: catalog changes made after it restarted must still reach
+    web processes that hold copies from before."""
+
+    def statuses():  # a connection each, so that every web process answers some
+        return {call(api.root, api.org.slug, "GET", "/sources", dict(api.headers)).status_code
+                for _ in range(12)}
+
+    cache.delete(GENERATION_KEY)  # Redis restarted
+    assert statuses() == {200}
+    create_source(api)
+    assert statuses() == {200}  # the key is held by every web process
+    cache.delete(GENERATION_KEY)  # restarted again
+    api_key_revoke(key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
+    assert statuses() == {401}
 
 
 def test_a_write_key_manages_nothing(api, catalog):
