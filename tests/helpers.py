@@ -44,6 +44,13 @@ def create_identifier(api: httpx.Client, coll_id: str, kind: str = "primary",
     return response.json()  # type: ignore[no-any-return]
 
 
+def flight_collection(api: httpx.Client) -> int:
+    """A new collection of the seed's flight bookings, keyed by eventId: its id."""
+    collection = create_collection(api, create_source(api)["id"])
+    create_identifier(api, collection["id"])
+    return int(collection["id"])
+
+
 def problem(status: int, code: str, detail: str,
             errors: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """The exact error body Sluice answers."""

@@ -94,8 +94,13 @@ class Drain:
         self.shard, self.claim = shard, _key("claim", drain_id)
 
     def claimed(self) -> list[Message]:
-        """What an earlier delivery of this drain took and may not have stored."""
-        return [orjson.loads(item) for item in _client().lrange(self.claim, 0, -1)]
+        """What an earlier delivery of this drain took and may not have stored. Renews the
+        flag: a drain retried while the database is away still holds its shard."""
+        with _client().pipeline(transaction=False) as pipe:
+            pipe.expire(_key("flag", self.shard), FLAG_SECONDS)
+            pipe.lrange(self.claim, 0, -1)
+            _, claimed = pipe.execute()
+        return [orjson.loads(item) for item in claimed]
 
     def take(self) -> list[Message]:
         """Moves up to TAKE messages from the shard into the claim; keeps the flag alive."""

@@ -1,7 +1,10 @@
 """The worker side of ingestion. With Redis, drain tasks store what the ingestion buffer holds,
 many requests per write (apps/ingestion/buffer.py); without it (the embedded default), each
 request's message is stored by a task of its own. Both acknowledge late, so a task whose worker
-died is delivered again, and storing is idempotent: every accepted record is stored once."""
+died is delivered again, and storing is idempotent: every accepted record is stored once. While
+the database is away they are retried, under the same id, until it is back: the records wait in
+the queue or the drain's claim meanwhile (records that the database refuses one by one become
+rejected records instead: apps/records/services.py)."""
 
 import time
 from typing import Any
@@ -9,6 +12,7 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
+from django.db import DatabaseError
 
 from apps.ingestion import buffer
 from apps.profiles.services import merges_from_batches
@@ -21,8 +25,13 @@ DRAIN_SECONDS = min(10.0, settings.VISIBILITY_TIMEOUT / 2)
 # stores request after request, and requests need not schedule drains (a Celery message each).
 LINGER_SECONDS = 1.0
 GATHER_SECONDS = 0.05  # what a woken drain waits for more to come with the first message
-RELIABLE = {"acks_late": True, "reject_on_worker_lost": True, "time_limit": 600,
-            "soft_time_limit": 540}
+RELIABLE = {
+    "acks_late": True, "reject_on_worker_lost": True, "time_limit": 600, "soft_time_limit": 540,
+    # backing off 1, 2, 4... seconds, at most half a drain's time: a retry waiting in a worker
+    # is unacknowledged, and must not be delivered a second time meanwhile
+    "autoretry_for": (DatabaseError,), "max_retries": None, "retry_backoff": 1,
+    "retry_backoff_max": max(1, int(DRAIN_SECONDS / 2)), "retry_jitter": False,
+}
 
 
 def messages_store(messages: list[buffer.Message]) -> None:

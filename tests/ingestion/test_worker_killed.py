@@ -7,64 +7,14 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
-import redis
 from django.db.models import Count
 
 from apps.records.models import Record
-from tests.conftest import LOGS
 from tests.fixtures import record
-from tests.helpers import wait_for
-from tests.live import LiveProcess, process_env, start_server, start_worker
+from tests.helpers import flight_collection, wait_for
 
 RECORDS = 20_000
 BATCH = 100
-VISIBILITY_TIMEOUT = "5"  # seconds before an unacknowledged message is delivered again
-
-
-class IsolatedStack:
-    """A server and workers of their own on a Redis database of their own, so that killing a
-    worker or losing a message cannot disturb the rest of the suite."""
-
-    def __init__(self, database_url: str) -> None:
-        redis_url = "redis://127.0.0.1:6379/14"
-        self.database_url = database_url
-        self.env = {"REDIS_URL": redis_url, "SLUICE_VISIBILITY_TIMEOUT": VISIBILITY_TIMEOUT}
-        self.prefix = process_env(database_url)["SLUICE_BROKER_PREFIX"]
-        self.broker = redis.Redis.from_url(redis_url)
-        for key in self.broker.scan_iter(f"{self.prefix}*"):  # an earlier run's, same pid
-            self.broker.delete(key)
-        self.server, self.url = start_server(database_url, LOGS / "kill-server.log", **self.env)
-        self.workers: list[LiveProcess] = []
-
-    def start_worker(self) -> None:
-        self.workers.append(start_worker(self.database_url, LOGS / "kill-worker.log",
-                                         **self.env))
-
-    def claimed(self) -> int:
-        """How many requests' batches a drain has taken from the buffer and not stored yet."""
-        claims = self.broker.scan_iter(f"{self.prefix}sluice:ingest:claim:*")
-        return sum(int(self.broker.llen(key)) for key in claims)
-
-    def stop(self) -> None:
-        for worker in self.workers:
-            worker.stop()
-        self.server.stop()
-
-
-@pytest.fixture
-def isolated_stack(database_url):
-    stack = IsolatedStack(database_url)
-    yield stack
-    stack.stop()
-
-
-def flight_collection(api) -> int:
-    from tests.helpers import create_collection, create_identifier, create_source
-
-    collection = create_collection(api, create_source(api)["id"])
-    create_identifier(api, collection["id"])
-    return int(collection["id"])
 
 
 def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, isolated_stack,
