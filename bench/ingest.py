@@ -208,7 +208,7 @@ def main() -> None:
         fast = burst(stack, conn, 10)
         web, worker = peak_memory_mb(stack.server), peak_memory_mb(stack.worker)
     print(f"\nbench/ingest: {args.records} records in batches of {BATCH} from {CLIENTS} clients")
-    print(f"{'measure':<58} {'value':>12}")
+    print(f"{'measure':<72} {'value':>10}")
     rows = [
         ("1. end to end, first request to last visible (records/s)", f"{e2e:,.0f}"),
         ("2. raw binary COPY, 100 rows per transaction (records/s)", f"{copy:,.0f}"),
@@ -224,7 +224,7 @@ def main() -> None:
         ("   peak memory, worker processes (MB)", f"{worker:.0f}"),
     ]
     for name, value in rows:
-        print(f"{name:<58} {value:>12}")
+        print(f"{name:<72} {value:>10}")
 
 
 if __name__ == "__main__":
