@@ -74,7 +74,9 @@ def _rejected_rows(batches: Iterable[Batch]) -> list[tuple[Any, ...]]:
 
 
 # ---------------------------------------------------------------------------
-# PostgreSQL: binary COPY into a staging table, merged by key
+# PostgreSQL: binary COPY into a staging table, merged by key. A record replaces the stored one
+# of its key only if it was received at or after it: drains storing at once, or a retry coming
+# late, cannot bring back an older state of a profile.
 # ---------------------------------------------------------------------------
 STAGE_SQL = """
 CREATE TEMP TABLE IF NOT EXISTS records_stage
@@ -86,6 +88,7 @@ SELECT {", ".join(RECORD_COLUMNS)} FROM records_stage
 ON CONFLICT (collection_id, key) DO UPDATE SET
     schema_version = EXCLUDED.schema_version, identifiers = EXCLUDED.identifiers,
     received_at = EXCLUDED.received_at, updated_at = EXCLUDED.updated_at, data = EXCLUDED.data
+WHERE records_record.received_at <= EXCLUDED.received_at
 """
 REJECTED_SQL = f"""
 INSERT INTO records_rejectedrecord ({", ".join(REJECTED_COLUMNS)})
@@ -132,7 +135,8 @@ def _copy_postgresql(records: list[tuple[Any, ...]], rejected: list[tuple[Any, .
 
 
 # ---------------------------------------------------------------------------
-# SQLite (the embedded default): a plain bulk upsert
+# SQLite (the embedded default): a plain bulk upsert, in the order received (one worker
+# process stores one request's message at a time)
 # ---------------------------------------------------------------------------
 def _bulk_sqlite(records: list[tuple[Any, ...]], rejected: list[tuple[Any, ...]]) -> None:
     Record.objects.bulk_create(
