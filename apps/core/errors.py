@@ -164,6 +164,12 @@ def json_error_view(status_code: int, code: str, detail: str) -> JsonResponse:
     )
 
 
+def problem_json_response(status_code: int, code: str, attr: str, detail: str) -> JsonResponse:
+    """A problem naming one field, answered outside DRF (by a middleware)."""
+    body = problem(status_code, code, detail, [{"code": code, "detail": detail, "attr": attr}])
+    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+
+
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return json_error_view(400, "bad_request", "The request could not be understood.")
 

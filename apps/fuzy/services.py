@@ -10,7 +10,7 @@ from apps.catalog.builtins import builtin_collections_ensure
 from apps.catalog.models import Collection
 from apps.core.errors import field_errors
 from apps.core.ids import new_id
-from apps.ingestion.services import Outcome, source_ingest
+from apps.ingestion.services import Outcome, check_records, source_ingest
 from apps.orgs.models import Org
 from apps.records.models import Record
 from apps.records.services import Batch, batches_store
@@ -42,6 +42,8 @@ def builtin_write(*, org: Org, records: dict[str, list[dict[str, Any]]]) -> Outc
     """Queues records of built-in collections (by name), all in one message; products,
     accounts and users are updated field by field."""
     collections = builtin_collections_ensure(org=org)
+    for name, rows in records.items():
+        check_records(rows, name)  # before their keys are looked up
     payload = {name: _updates(collections[name], rows) if name in KEYS else rows
                for name, rows in records.items() if rows}
     return source_ingest(collections=collections, payload=payload)

@@ -11,6 +11,7 @@ from django.http import HttpRequest
 from rest_framework import exceptions
 
 from apps.core.errors import PayloadTooLarge, field_errors
+from apps.core.middleware import drain_body
 
 MAX_REQUEST_BYTES = 500 * 1024
 MAX_RECORD_BYTES = 32 * 1024
@@ -29,30 +30,15 @@ def _finite_float(text: str) -> float:
     return value
 
 
-DRAIN_LIMIT = 16 * 1024 * 1024
-
-
-def _drain(request: HttpRequest) -> int:
-    """Reads and drops the rest of a body too large to take, so that the sender, still
-    sending, receives the answer instead of a reset connection. Answers the bytes read."""
-    total = 0
-    while total < DRAIN_LIMIT:
-        chunk = request.read(64 * 1024)
-        if not chunk:
-            break
-        total += len(chunk)
-    return total
-
-
 def read_json(request: HttpRequest) -> Any:
     """The body as JSON, at most 500 KB; no NaN or Infinity."""
     length = request.META.get("CONTENT_LENGTH") or "0"
     if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
-        _drain(request)
+        drain_body(request)
         raise _too_large_request(int(length))
     raw = request.read(MAX_REQUEST_BYTES + 1)
     if len(raw) > MAX_REQUEST_BYTES:
-        raise _too_large_request(len(raw) + _drain(request))
+        raise _too_large_request(len(raw) + drain_body(request))
     try:
         return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError as error:

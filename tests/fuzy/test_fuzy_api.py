@@ -90,6 +90,10 @@ def test_bad_events_and_accounts_are_400s_naming_what_is_missing(api, v3, orm):
                                        "Account 'a' would be its own ancestor."))
     assert v3.post("/user", json={"email": "x"}).json() == validation(
         ("users[0].userId", "required", "`userId` is required."))
+    surrogate = v3.post("/user", content=b'{"userId": "\\ud800"}',
+                        headers={"Content-Type": "application/json"})
+    assert surrogate.json() == validation(("users[0].userId", "lone_surrogate",
+                                           "Strings may not contain a lone UTF-16 surrogate."))
     write = {"x-api-key": api.org.write_key}
     assert v3.get("/product", headers=write).status_code == 403
     assert httpx.get(f"{api.root}/v3/product").status_code == 401

@@ -117,3 +117,29 @@ def test_an_unknown_collection_is_404_and_another_orgs_key_sees_the_same(api, fl
         answer = api.post(path, json=booking(), headers={"Authorization": f"ApiKey {key}"})
         assert answer.status_code == 404
         assert answer.json()["code"] == "not_found"
+
+
+def test_a_nul_character_in_an_address_or_a_query_is_refused(api, flights):
+    coll_id = flights["collection"]["id"]
+    for path in ["/collections/%00/data", f"/collections/{coll_id}/data/%00", "/sources/a%00b"]:
+        answer = api.get(path)
+        assert (answer.status_code, answer.json()["code"]) == (404, "not_found"), path
+    detail = "Query parameters may not contain the NUL character (%00)."
+    for query, name in [("bookingStatus=a%00", "bookingStatus"), ("collId=%00", "collId")]:
+        answer = api.get(f"/collections/{coll_id}/data?{query}" if name == "bookingStatus"
+                         else f"/rejected?{query}")
+        assert answer.status_code == 400
+        assert answer.json() == problem(400, "nul_character", detail, [
+            {"code": "nul_character", "detail": detail, "attr": name}])
+
+
+def test_a_request_refused_before_its_body_was_read_leaves_the_connection_usable(api, flights):
+    """A sender whose 100 KB request is refused (here for its key) goes on sending on the same
+    keep-alive connection."""
+    coll_id = flights["collection"]["id"]
+    big = json.dumps([booking(bookingId="z" * 1000) for _ in range(100)])
+    for _ in range(5):
+        refused = api.post(f"/collections/{coll_id}/data", content=big,
+                           headers={"Authorization": "ApiKey sluice_wk_revoked"})
+        assert refused.status_code == 401
+        assert api.get(f"/collections/{coll_id}").status_code == 200

@@ -1,0 +1,53 @@
+"""What every request gets, whatever view answers it (or none does)."""
+
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse
+
+from apps.core.errors import NOT_FOUND_DETAIL, json_error_view, problem_json_response
+
+Handler = Callable[[HttpRequest], HttpResponse]
+DRAIN_LIMIT = 16 * 1024 * 1024
+
+
+def drain_body(request: HttpRequest) -> int:
+    """Reads and drops what is left of the request body (at most 16 MB): answered before it was
+    read, a sender still sending gets the answer instead of a reset connection, and its next
+    request on the connection is understood. Answers the bytes read."""
+    total = 0
+    try:
+        while total < DRAIN_LIMIT and (chunk := request.read(64 * 1024)):
+            total += len(chunk)
+    except (OSError, ValueError):  # the connection is gone, or the stream was closed
+        pass
+    return total
+
+
+def body_drained(get_response: Handler) -> Handler:
+    """Drains bodies the view did not read (an error answered first, a 401, a 405): gunicorn
+    drains at most 64 KB itself, and beyond that closes the keep-alive connection it has just
+    answered on, so that the client's next request on it fails."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        drain_body(request)
+        return response
+
+    return middleware
+
+
+def nul_refused(get_response: Handler) -> Handler:
+    """No stored text may hold a NUL character (PostgreSQL refuses it): an address that holds
+    one is nothing (404), a query parameter that holds one is a 400 naming it."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if "\x00" in request.path:
+            return json_error_view(404, "not_found", NOT_FOUND_DETAIL)
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            for name, values in request.GET.lists():
+                if any("\x00" in text for text in (name, *values)):
+                    return problem_json_response(400, "nul_character", name, "Query parameters "
+                                                 "may not contain the NUL character (%00).")
+        return get_response(request)
+
+    return middleware
