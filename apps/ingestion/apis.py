@@ -26,6 +26,8 @@ INGEST_ANSWER = inline_serializer("IngestAnswer", {
     "rejected": serializers.ListField(child=serializers.DictField()),
     "warnings": serializers.ListField(child=serializers.DictField()),
 })
+GZIP_NOTE = ("The body may be compressed (`Content-Encoding: gzip`) and may be sent chunked; "
+             "the limits count it inflated.")
 PAGE_PARAMETERS = [
     OpenApiParameter("limit", int, description="records per page, at most 1000 (100)"),
     OpenApiParameter("cursor", str, description="from the previous page's `next` link"),
@@ -102,7 +104,7 @@ class CollectionDataApi(IngestAPIView):
         ]}},
         responses={202: INGEST_ANSWER, 400: INGEST_ANSWER}, operation_id="collection_data_send",
         description="One record, a JSON array of records or `{\"records\": [...]}`: at most "
-        "2,500 records, 32 KB each, 500 KB in all. Write keys may send.",
+        "2,500 records, 32 KB each, 500 KB in all. Write keys may send. " + GZIP_NOTE,
     )
     def post(self, request: Request, org: str, collection_id: str) -> Response:
         collection = self.collection_to_ingest(collection_id)
@@ -131,7 +133,7 @@ class SourceDataApi(IngestAPIView):
             "type": "array", "items": {"type": "object"}}}},
         responses={202: INGEST_ANSWER, 400: INGEST_ANSWER}, operation_id="source_data_send",
         description="`{\"<collection name>\": [records...], ...}`: records of several "
-        "collections of this source in one request.",
+        "collections of this source in one request. " + GZIP_NOTE,
     )
     def post(self, request: Request, org: str, source_id: str) -> Response:
         source = self.found(source_get(org=self.org, source_id=source_id))

@@ -1,10 +1,12 @@
 """Records sent over HTTP travel through Redis and a Celery worker into PostgreSQL."""
 
+import gzip
+import json
 import uuid
 
 from apps.records.models import Record, RejectedRecord
 from tests.fixtures import record
-from tests.helpers import create_collection, create_identifier, wait_for
+from tests.helpers import create_collection, create_identifier, problem, wait_for
 
 
 def booking(**fields):
@@ -145,3 +147,31 @@ def test_a_record_failing_validation_is_kept_with_its_reasons(api, flights, orm)
     }
     [kept] = wait_for(lambda: list(RejectedRecord.objects.filter(collection_id=int(coll_id))))
     assert kept.raw == bad and kept.errors == errors and kept.schema_version == 1
+
+
+def test_gzip_and_chunked_bodies_are_read_as_any_other(api, flights, orm):
+    coll = flights["collection"]
+    zipped, chunked, both = booking(), booking(), booking()
+    path = f"/collections/{coll['id']}/data"
+    gzip_header = {"Content-Encoding": "gzip", "Content-Type": "application/json"}
+    text = json.dumps(chunked).encode()
+    for content, headers in [
+        (gzip.compress(json.dumps(zipped).encode()), gzip_header),
+        (iter([text[:50], text[50:]]), {"Content-Type": "application/json"}),  # chunked
+        (iter([gzip.compress(json.dumps(both).encode())]), gzip_header),
+    ]:
+        answer = api.post(path, content=content, headers=headers)
+        assert (answer.status_code, answer.json()["accepted"]) == (202, 1), answer.text
+    rows = stored(coll["id"], 3)
+    assert sorted(row.key for row in rows) == sorted(r["eventId"] for r in (zipped, chunked, both))
+
+    brotli = api.post(path, content=b"...", headers={"Content-Encoding": "br"})
+    assert brotli.status_code == 415
+    assert brotli.json() == problem(415, "unsupported_encoding", "Content-Encoding 'br' is not "
+                                    "supported: send the body as it is, or compressed with gzip.")
+    not_gzip = api.post(path, json=booking(), headers={"Content-Encoding": "gzip"})
+    assert (not_gzip.status_code, not_gzip.json()["code"]) == (400, "invalid_encoding")
+    bomb = gzip.compress(b" " * (17 * 1024 * 1024))
+    answer = api.post(path, content=bomb, headers=gzip_header)
+    assert answer.json() == problem(413, "request_too_large",
+                                    "The request body inflates to more than 16 MB.")
