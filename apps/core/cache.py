@@ -4,6 +4,7 @@ Django builds a Redis client object on every call, and redis-py fills a table of
 response callbacks each time it does: on the ingestion hot path that was a third of a
 millisecond per request. The RedisCache below keeps one client per connection pool."""
 
+import logging
 import secrets
 import threading
 import time
@@ -18,6 +19,7 @@ from django.core.signals import request_finished, request_started
 from django.db import transaction
 from django.db.models import Model
 from django.db.models.signals import post_delete, post_save
+from redis.exceptions import RedisError
 
 T = TypeVar("T")
 
@@ -46,6 +48,8 @@ class RedisCache(DjangoRedisCache):
 # ---------------------------------------------------------------------------
 GENERATION_KEY = "catalog-generation"
 MAX_ENTRIES = 10_000
+UNREADABLE = "unreadable"  # the shared cache is away: no copy can be trusted
+logger = logging.getLogger("sluice.cache")
 
 
 class CatalogCache:
@@ -55,7 +59,8 @@ class CatalogCache:
     Any change to the catalog puts a new generation token in the shared cache; a lookup reads
     that token (a few bytes) and uses its own copy only while the token has not changed, so a
     revoked key or a new schema version counts in every process from the next request on.
-    Within one request the token is read once."""
+    Within one request the token is read once. While the shared cache cannot be reached,
+    lookups go to the database: the catalog works without it."""
 
     def __init__(self) -> None:
         self._entries: dict[str, tuple[str | None, float, Any]] = {}
@@ -73,7 +78,12 @@ class CatalogCache:
         seen = self._request.__dict__
         if "generation" in seen:
             return cast(str | None, seen["generation"])
-        generation = cache.get(GENERATION_KEY)
+        try:
+            generation = cache.get(GENERATION_KEY)
+        except (RedisError, OSError) as error:
+            logger.warning("the catalog generation cannot be read (%s): reading the database",
+                           error)
+            generation = UNREADABLE
         if seen.get("active"):
             seen["generation"] = generation
         return generation
@@ -81,6 +91,8 @@ class CatalogCache:
     def get(self, key: str, load: Callable[[], T | None]) -> T | None:
         """The object under `key`, loaded by `load` unless this process holds it current."""
         generation = self._generation()
+        if generation == UNREADABLE:
+            return load()
         entry = self._entries.get(key)
         if entry is not None and entry[0] == generation and entry[1] > time.monotonic():
             return cast(T, entry[2])
@@ -105,7 +117,9 @@ def catalog_changed(**_: Any) -> None:
     """Receives every save and delete of the catalog's models: this process forgets its
     copies now, and every other one once the change is committed."""
     catalog.clear()
-    transaction.on_commit(_next_generation)
+    # robust: the change is made even when the shared cache is away; copies elsewhere then
+    # last at most CACHE_SECONDS, and none are made while the cache cannot be read
+    transaction.on_commit(_next_generation, robust=True)
 
 
 def _next_generation() -> None:
