@@ -1,5 +1,6 @@
-"""Redis away: records are refused with a 503 that says to retry (nothing was accepted), and
-the rest of the API goes on working from the database."""
+"""The web server without Redis, or without its database: a 503 that says to retry, never a
+500. Without Redis records are refused (nothing was accepted) and the rest of the API works
+from the database."""
 
 import httpx
 import pytest
@@ -30,3 +31,20 @@ def test_without_redis_records_are_refused_with_a_503_and_the_rest_works(api,
         assert away.get(f"/collections/{coll_id}").status_code == 200
         made = create_source(away, "made-without-redis")
         assert away.get(f"/sources/{made['id']}").json()["name"] == "made-without-redis"
+
+
+@pytest.fixture
+def server_without_database(database_url):
+    away = database_url.rsplit("/", 1)[0] + "/sluice_no_such_database"
+    server, url = start_server(away, LOGS / "no-database-server.log")
+    yield url
+    server.stop()
+
+
+def test_without_the_database_requests_get_a_503_saying_to_retry(api, server_without_database):
+    with httpx.Client(base_url=f"{server_without_database}/v1/{api.org.slug}", timeout=30,
+                      headers={"x-api-key": api.org.secret_key}) as away:
+        for answer in (away.get("/sources"), away.post("/collections/1/data", json={})):
+            assert answer.status_code == 503
+            assert answer.json() == problem(503, "database_unavailable", "Sluice cannot reach "
+                                            "its database right now. Retry soon.")
