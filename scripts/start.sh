@@ -16,5 +16,5 @@ echo "==> starting one Celery worker and the web server on http://127.0.0.1:8000
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
 echo "    API docs: http://127.0.0.1:8000/v1/docs   admin: http://127.0.0.1:8000/admin/"
-.venv/bin/gunicorn config.wsgi --bind "${SLUICE_BIND:-127.0.0.1:8000}" --workers 2 \
+.venv/bin/gunicorn -c config/gunicorn.py config.wsgi --bind "${SLUICE_BIND:-127.0.0.1:8000}" --workers 2 \
   --threads 4 --access-logfile - --error-logfile -

@@ -61,9 +61,9 @@ class LiveProcess:
 def start_server(database_url: str, log: Path, **env: str) -> tuple[LiveProcess, str]:
     port = free_port()
     server = LiveProcess(
-        [str(BIN / "gunicorn"), "config.wsgi", "--bind", f"127.0.0.1:{port}", "--workers",
-         env.pop("WEB_WORKERS", "2"), "--threads", env.pop("WEB_THREADS", "4"),
-         "--graceful-timeout", "5"],
+        [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi",
+         "--bind", f"127.0.0.1:{port}", "--workers", env.pop("WEB_WORKERS", "2"),
+         "--threads", env.pop("WEB_THREADS", "4"), "--graceful-timeout", "5"],
         process_env(database_url, **env), log,
     ).start()
     url = f"http://127.0.0.1:{port}"

@@ -2,6 +2,7 @@
 a 2xx where it is fine), never a 500 and never an HTML page."""
 
 import json
+import socket
 
 import pytest
 
@@ -86,3 +87,21 @@ def test_every_odd_address_and_query_is_answered_in_json(api, objects):
             for query in ["", *QUERIES] if method == "GET" else [""]:
                 answer = api.request(method, f"{api.root}{path}?{query}")
                 assert_answered_in_json(answer, (method, path, query))
+
+
+@pytest.mark.parametrize("raw", [
+    b"GARBAGE\r\n\r\n",
+    b"POST /v1/x/sources HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: abc\r\n\r\n",
+    b"GET /v1/x/sources HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: " + b"a" * 9000 + b"\r\n\r\n",
+])
+def test_a_request_the_http_server_cannot_parse_is_answered_in_json(server_url, raw):
+    host, port = server_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(raw)
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+    head, body = answer.split(b"\r\n\r\n", 1)
+    assert head.split()[1].startswith(b"4"), head
+    assert b"Content-Type: application/problem+json" in head
+    assert json.loads(body)["status"] == int(head.split()[1])

@@ -1,0 +1,24 @@
+"""How gunicorn serves Sluice: `gunicorn -c config/gunicorn.py config.wsgi`.
+
+A request gunicorn itself cannot parse (a broken request line, a bad Content-Length, headers
+too large) never reaches Django; gunicorn answers it with an HTML page of its own. Sluice
+answers everything with problem JSON, so gunicorn's error writer is replaced here."""
+
+import json
+import socket
+
+from gunicorn import util
+
+from apps.core.errors import PROBLEM_CONTENT_TYPE, problem
+
+
+def _write_problem(sock: socket.socket, status: int, reason: str, detail: str) -> None:
+    code = reason.lower().replace(" ", "_")
+    body = json.dumps(problem(status, code, detail))
+    util.write_nonblock(sock, (
+        f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
+        f"Content-Type: {PROBLEM_CONTENT_TYPE}\r\nContent-Length: {len(body)}\r\n\r\n{body}"
+    ).encode("latin-1"))
+
+
+util.write_error = _write_problem
