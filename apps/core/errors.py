@@ -34,10 +34,14 @@ class PayloadTooLarge(exceptions.APIException):
     default_code = "payload_too_large"
 
 
+RETRY_AFTER_SECONDS = 5  # told to senders when a service Sluice needs is away
+
+
 class DatabaseUnavailable(exceptions.APIException):
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "Sluice cannot reach its database right now. Retry soon."
     default_code = "database_unavailable"
+    wait = RETRY_AFTER_SECONDS  # answered as Retry-After
 
 
 class FieldError(exceptions.ValidationError):

@@ -13,7 +13,7 @@ from rest_framework import exceptions
 
 from apps.catalog import avro
 from apps.catalog.models import Collection, Identifier
-from apps.core.errors import Conflict
+from apps.core.errors import RETRY_AFTER_SECONDS, Conflict
 from apps.core.ids import new_id
 from apps.ingestion import body, buffer, tasks
 from apps.records.models import RejectedRecord
@@ -24,6 +24,7 @@ class QueueUnavailable(exceptions.APIException):
     status_code = 503
     default_detail = "Sluice cannot queue records right now; nothing was accepted. Retry soon."
     default_code = "queue_unavailable"
+    wait = RETRY_AFTER_SECONDS  # answered as Retry-After
 
 
 @dataclass

@@ -25,7 +25,7 @@ def test_without_redis_records_are_refused_with_a_503_and_the_rest_works(api,
     with httpx.Client(base_url=f"{server_without_redis}/v1/{api.org.slug}", timeout=30,
                       headers={"x-api-key": api.org.secret_key}) as away:
         answer = away.post(f"/collections/{coll_id}/data", json=record("flight-booking"))
-        assert answer.status_code == 503
+        assert (answer.status_code, answer.headers["Retry-After"]) == (503, "5")
         assert answer.json() == problem(503, "queue_unavailable", "Sluice cannot queue records "
                                         "right now; nothing was accepted. Retry soon.")
         assert away.get(f"/collections/{coll_id}").status_code == 200
@@ -45,6 +45,6 @@ def test_without_the_database_requests_get_a_503_saying_to_retry(api, server_wit
     with httpx.Client(base_url=f"{server_without_database}/v1/{api.org.slug}", timeout=30,
                       headers={"x-api-key": api.org.secret_key}) as away:
         for answer in (away.get("/sources"), away.post("/collections/1/data", json={})):
-            assert answer.status_code == 503
+            assert (answer.status_code, answer.headers["Retry-After"]) == (503, "5")
             assert answer.json() == problem(503, "database_unavailable", "Sluice cannot reach "
                                             "its database right now. Retry soon.")
