@@ -3,6 +3,8 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from apps.ingestion.apis import HealthApi
+
 public = {"permission_classes": [AllowAny], "authentication_classes": []}
 
 org_urls = [  # the ingestion paths first: they are the busiest
@@ -18,6 +20,7 @@ urlpatterns = [
     path("v1/schema", SpectacularAPIView.as_view(**public), name="schema"),
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema", **public), name="docs"),
     path("v1/redoc", SpectacularRedocView.as_view(url_name="schema", **public), name="redoc"),
+    path("v1/health", HealthApi.as_view(), name="health"),
     path("v1/<str:org>/", include(org_urls)),
     path("v3/", include("apps.fuzy.urls")),
     path("api/", include("apps.tracker.collector_urls")),

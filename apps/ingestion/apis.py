@@ -2,8 +2,10 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.catalog import avro
 from apps.catalog.models import Collection
@@ -28,6 +30,11 @@ INGEST_ANSWER = inline_serializer("IngestAnswer", {
 })
 GZIP_NOTE = ("The body may be compressed (`Content-Encoding: gzip`) and may be sent chunked; "
              "the limits count it inflated.")
+HEALTH = inline_serializer("Health", {
+    "status": serializers.ChoiceField(["ok", "unavailable"]),
+    "database": serializers.ChoiceField(["ok", "unreachable"]),
+    "queue": serializers.ChoiceField(["ok", "unreachable"]),
+})
 PAGE_PARAMETERS = [
     OpenApiParameter("limit", int, description="records per page, at most 1000 (100)"),
     OpenApiParameter("cursor", str, description="from the previous page's `next` link"),
@@ -151,6 +158,21 @@ class SourceDataApi(IngestAPIView):
                 raise FieldError(name, "Give the records of a collection as a JSON array.",
                                  "invalid")
         return ingest_answer(services.source_ingest(collections=collections, payload=payload))
+
+
+class HealthApi(APIView):
+    """For load balancers and monitors: no key needed, and nothing of any org is told."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type] = []
+
+    @extend_schema(responses={200: HEALTH, 503: HEALTH}, operation_id="health",
+                   description="200 when this web process reaches its database and its queue; "
+                   "503 naming what it cannot reach.")
+    def get(self, request: Request) -> Response:
+        health = services.health()
+        return Response(health, status=status.HTTP_200_OK if health["status"] == "ok"
+                        else status.HTTP_503_SERVICE_UNAVAILABLE)
 
 
 class RejectedListApi(OrgAPIView):

@@ -127,6 +127,13 @@ class Drain:
         return bool(_script(_RELEASE_SCRIPT)(keys=keys, args=["1", FLAG_SECONDS]))
 
 
+def reachable() -> bool:
+    try:
+        return bool(_client().ping())
+    except redis.RedisError:
+        return False
+
+
 def schedule_waiting(schedule_drain: Callable[[int], None]) -> None:
     """Schedules a drain of every shard that holds messages and has no flag."""
     for shard in range(SHARDS):

@@ -1,11 +1,13 @@
 """The ingestion pipeline up to the queue: records are checked, completed with their system
 fields, validated against the collection's current schema, keyed, and sent as one message."""
 
+import os
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
@@ -136,6 +138,21 @@ def batches_enqueue(batches: list[Batch]) -> None:
         _enqueue(message)
     except (BrokerError, RedisError) as error:
         raise QueueUnavailable() from error
+
+
+def health() -> dict[str, str]:
+    """Whether this web process reaches what ingestion needs: the database and the queue."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+        database = True
+    except DatabaseError:
+        database = False
+    queue = buffer.reachable() if settings.REDIS_URL else os.access(
+        settings.BROKER_DIR / "queue", os.W_OK)
+    return {"status": "ok" if database and queue else "unavailable",
+            "database": "ok" if database else "unreachable",
+            "queue": "ok" if queue else "unreachable"}
 
 
 def records_of(payload: Any) -> list[Any]:

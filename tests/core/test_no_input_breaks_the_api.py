@@ -18,7 +18,7 @@ PATHS = [
     "/v1/{org}/profiles/merges", "/v1/{org}/profiles/users/{x}",
     "/v1/{org}/profiles/users/{x}/related/events", "/v3/product", "/v3/product/{x}",
     "/v3/account", "/v3/account/{x}", "/v3/user", "/v3/user/{x}", "/v3/event",
-    "/api/initialize", "/api/collect",
+    "/api/initialize", "/api/collect", "/v1/health",
 ]
 ODD_IDS = ["abc", "-1", "0", "99999999999999999999999", "%C3%A9", "1e5", "%FF", "%00",
            "x" * 300]
