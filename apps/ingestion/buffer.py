@@ -14,6 +14,10 @@ claim first: storing is idempotent, so nothing is lost and nothing is stored twi
 
 Each shard has a flag, set while a drain task is scheduled or running: the request that sets
 it schedules the drain, and a drain gives the flag back only after seeing its shard empty.
+
+A drain keeps a key saying it is alive while it works. A claim whose drain is no longer alive
+(its task failed in a way Celery does not deliver again) goes back to the buffer when a worker
+starts: what such a drain held is stored then, after a fix has been deployed for instance.
 """
 
 import random
@@ -32,9 +36,10 @@ TAKE = 200  # messages a drain stores in one write
 FLAG_SECONDS = 2 * settings.VISIBILITY_TIMEOUT
 
 # LRANGE + LTRIM + RPUSH in one step: the messages are either in the buffer or in the claim.
-# The flag's lifetime is renewed on the way: the drain is alive.
+# The flag's lifetime and the drain's alive key are renewed on the way.
 _TAKE_SCRIPT = """
 redis.call('EXPIRE', KEYS[3], tonumber(ARGV[2]))
+redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[2]))
 local taken = redis.call('LRANGE', KEYS[1], 0, tonumber(ARGV[1]) - 1)
 if #taken > 0 then
     redis.call('LTRIM', KEYS[1], #taken, -1)
@@ -50,6 +55,19 @@ if redis.call('LLEN', KEYS[1]) > 0 then
 end
 redis.call('DEL', KEYS[2])
 return 1
+"""
+
+# A claim whose drain is not alive goes back to the head of the buffer, in its order.
+_RETURN_SCRIPT = """
+if redis.call('EXISTS', KEYS[2]) == 1 then
+    return 0
+end
+local held = redis.call('LRANGE', KEYS[1], 0, -1)
+for i = #held, 1, -1 do
+    redis.call('LPUSH', KEYS[3], held[i])
+end
+redis.call('DEL', KEYS[1])
+return #held
 """
 
 Message = list[dict[str, Any]]
@@ -91,20 +109,22 @@ class Drain:
     """One drain task's hold on a shard: the messages it took and has not stored yet."""
 
     def __init__(self, shard: int, drain_id: str) -> None:
-        self.shard, self.claim = shard, _key("claim", drain_id)
+        self.shard = shard
+        self.claim, self.alive = _key("claim", drain_id), _key("alive", drain_id)
 
     def claimed(self) -> list[Message]:
         """What an earlier delivery of this drain took and may not have stored. Renews the
         flag: a drain retried while the database is away still holds its shard."""
         with _client().pipeline(transaction=False) as pipe:
             pipe.expire(_key("flag", self.shard), FLAG_SECONDS)
+            pipe.set(self.alive, "1", ex=FLAG_SECONDS)
             pipe.lrange(self.claim, 0, -1)
-            _, claimed = pipe.execute()
+            _, _, claimed = pipe.execute()
         return [orjson.loads(item) for item in claimed]
 
     def take(self) -> list[Message]:
         """Moves up to TAKE messages from the shard into the claim; keeps the flag alive."""
-        keys = [_key("buffer", self.shard), self.claim, _key("flag", self.shard)]
+        keys = [_key("buffer", self.shard), self.claim, _key("flag", self.shard), self.alive]
         taken = _script(_TAKE_SCRIPT)(keys=keys, args=[TAKE, FLAG_SECONDS])
         return [orjson.loads(item) for item in taken]
 
@@ -132,6 +152,17 @@ def reachable() -> bool:
         return bool(_client().ping())
     except redis.RedisError:
         return False
+
+
+def claims_returned() -> int:
+    """Puts back in the buffer what drains that are no longer alive held: answers how many
+    requests' batches."""
+    returned = 0
+    for claim in _client().scan_iter(_key("claim", "*")):
+        drain_id = claim.decode().rsplit(":", 1)[1]
+        keys = [claim, _key("alive", drain_id), _key("buffer", random.randrange(SHARDS))]
+        returned += int(_script(_RETURN_SCRIPT)(keys=keys))
+    return returned
 
 
 def schedule_waiting(schedule_drain: Callable[[int], None]) -> None:

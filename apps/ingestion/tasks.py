@@ -6,6 +6,7 @@ the database is away they are retried, under the same id, until it is back: the 
 the queue or the drain's claim meanwhile (records that the database refuses one by one become
 rejected records instead: apps/records/services.py)."""
 
+import logging
 import time
 from typing import Any
 
@@ -17,6 +18,8 @@ from django.db import DatabaseError
 from apps.ingestion import buffer
 from apps.profiles.services import merges_from_batches
 from apps.records.services import Batch, batches_store
+
+logger = logging.getLogger("sluice.ingestion")
 
 # A drain hands over to a fresh task after this long, so that no delivery of it stays
 # unacknowledged long enough to be delivered again while it runs.
@@ -68,6 +71,10 @@ def drain(self: Any, shard: int) -> None:
 
 @worker_ready.connect
 def drain_what_waits(**_: Any) -> None:
-    """A worker that starts drains what is waiting without a drain scheduled."""
+    """A worker that starts drains what is waiting without a drain scheduled, and what drains
+    that are no longer alive held."""
     if settings.REDIS_URL:
+        if returned := buffer.claims_returned():
+            logger.warning("%d requests' batches that failed drains held are stored again",
+                           returned)
         buffer.schedule_waiting(drain.delay)

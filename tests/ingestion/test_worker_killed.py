@@ -1,6 +1,7 @@
 """Workers that die lose nothing: a worker killed with SIGKILL in the middle of a load stores
 nothing twice and drops nothing (every record answered 202 is in PostgreSQL exactly once), and
-records whose drain task was lost are stored when a worker starts."""
+records whose drain task was lost, or whose drain failed holding them, are stored when a worker
+starts."""
 
 import time
 import uuid
@@ -83,3 +84,30 @@ def test_records_whose_drain_was_lost_are_stored_when_a_worker_starts(api, make_
     stored = wait_for(lambda: Record.objects.filter(collection_id=coll_id).count() == len(sent)
                       and Record.objects.filter(collection_id=coll_id), timeout=60)
     assert sorted(stored.values_list("key", flat=True)) == sorted(i["eventId"] for i in sent)
+
+
+def test_records_a_failed_drain_held_are_stored_when_a_worker_starts(api, make_org,
+                                                                     isolated_stack, orm):
+    """A drain task that fails in a way Celery does not deliver again leaves what it took in
+    its claim; a worker that starts puts that back in the buffer and stores it."""
+    stack = isolated_stack
+    coll_id = flight_collection(api)
+    endpoint = f"{stack.url}/v1/{api.org.slug}/collections/{coll_id}/data"
+    headers = {"Authorization": f"ApiKey {api.org.write_key}"}
+    sent = [{**record("flight-booking"), "eventId": str(uuid.uuid4())} for _ in range(30)]
+    with httpx.Client(timeout=30) as client:
+        for item in sent:
+            assert client.post(endpoint, json=item, headers=headers).status_code == 202
+    # the drain took everything into its claim, then failed: its task and flag are gone
+    [buffer] = stack.broker.scan_iter(f"{stack.prefix}sluice:ingest:buffer:*")
+    while stack.broker.lmove(buffer, f"{stack.prefix}sluice:ingest:claim:failed-drain"):
+        pass
+    flags = list(stack.broker.scan_iter(f"{stack.prefix}sluice:ingest:flag:*"))
+    stack.broker.delete(*flags, f"{stack.prefix}ingest")
+    assert stack.claimed() == len(sent)
+
+    stack.start_worker()
+    stored = wait_for(lambda: Record.objects.filter(collection_id=coll_id).count() == len(sent)
+                      and Record.objects.filter(collection_id=coll_id), timeout=60)
+    assert sorted(stored.values_list("key", flat=True)) == sorted(i["eventId"] for i in sent)
+    assert stack.claimed() == 0
