@@ -20,7 +20,7 @@ urlpatterns = [
     path("v1/schema", SpectacularAPIView.as_view(**public), name="schema"),
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema", **public), name="docs"),
     path("v1/redoc", SpectacularRedocView.as_view(url_name="schema", **public), name="redoc"),
-    path("v1/health", HealthApi.as_view(), name="health"),
+    path("v1/health", HealthApi.as_view(**public), name="health"),
     path("v1/<str:org>/", include(org_urls)),
     path("v3/", include("apps.fuzy.urls")),
     path("api/", include("apps.tracker.collector_urls")),

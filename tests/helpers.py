@@ -91,3 +91,12 @@ def wait_for(check: Callable[[], T], timeout: float = 30.0, interval: float = 0.
         if time.monotonic() > deadline:
             raise AssertionError(f"gave up waiting after {timeout}s; last result {result!r}")
         time.sleep(interval)
+
+
+def stored_keys(coll_id: int, count: int) -> list[str]:
+    """The keys of the collection's records, once `count` of them are stored."""
+    from apps.records.models import Record
+
+    stored = Record.objects.filter(collection_id=coll_id)
+    wait_for(lambda: stored.count() == count, timeout=60)
+    return sorted(stored.values_list("key", flat=True))

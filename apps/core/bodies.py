@@ -22,8 +22,11 @@ class BodyRefused(Exception):
         self.status, self.code, self.detail = status, code, detail
 
 
-def _read_chunked(environ: dict[str, Any]) -> bytes:
-    body = environ["wsgi.input"].read(BODY_LIMIT + 1)
+def _read(environ: dict[str, Any], chunked: bool) -> bytes:
+    """The body as sent: to its end when chunked, else as long as its Content-Length says."""
+    length = environ.get("CONTENT_LENGTH") or "0"
+    body = environ["wsgi.input"].read(
+        BODY_LIMIT + 1 if chunked or not length.isdigit() else min(int(length), BODY_LIMIT + 1))
     if len(body) > BODY_LIMIT:
         raise BodyRefused(413, "request_too_large", "The request body is larger than 16 MB.")
     return bytes(body)
@@ -46,13 +49,7 @@ def _plain_body(environ: dict[str, Any], encoding: str, chunked: bool) -> bytes:
     if encoding not in ("", "identity", "gzip"):
         raise BodyRefused(415, "unsupported_encoding", f"Content-Encoding {encoding!r} is not "
                           "supported: send the body as it is, or compressed with gzip.")
-    if chunked:
-        body = _read_chunked(environ)
-    else:
-        length = environ.get("CONTENT_LENGTH") or "0"
-        if not length.isdigit() or int(length) > BODY_LIMIT:
-            raise BodyRefused(413, "request_too_large", "The request body is larger than 16 MB.")
-        body = environ["wsgi.input"].read(int(length))
+    body = _read(environ, chunked)
     return _inflated(body) if encoding == "gzip" else body
 
 

@@ -172,16 +172,12 @@ def _server_error_detail(request_id: str) -> str:
     return f"Sluice failed to answer this request. Quote request id {request_id} when reporting it."
 
 
-def json_error_view(status_code: int, code: str, detail: str) -> JsonResponse:
-    return JsonResponse(
-        problem(status_code, code, detail), status=status_code, content_type=PROBLEM_CONTENT_TYPE
-    )
-
-
-def problem_json_response(status_code: int, code: str, attr: str, detail: str) -> JsonResponse:
-    """A problem naming one field, answered outside DRF (by a middleware)."""
-    body = problem(status_code, code, detail, [{"code": code, "detail": detail, "attr": attr}])
-    return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+def json_error_view(status_code: int, code: str, detail: str,
+                    attr: str | None = None) -> JsonResponse:
+    """A problem answered outside DRF; `attr` names the field at fault, if one is."""
+    errors = [{"code": code, "detail": detail, "attr": attr}]
+    return JsonResponse(problem(status_code, code, detail, errors), status=status_code,
+                        content_type=PROBLEM_CONTENT_TYPE)
 
 
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:

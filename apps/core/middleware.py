@@ -4,10 +4,10 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from apps.core.errors import NOT_FOUND_DETAIL, json_error_view, problem_json_response
+from apps.core.bodies import BODY_LIMIT
+from apps.core.errors import NOT_FOUND_DETAIL, json_error_view
 
 Handler = Callable[[HttpRequest], HttpResponse]
-DRAIN_LIMIT = 16 * 1024 * 1024
 
 
 def drain_body(request: HttpRequest) -> int:
@@ -16,7 +16,7 @@ def drain_body(request: HttpRequest) -> int:
     request on the connection is understood. Answers the bytes read."""
     total = 0
     try:
-        while total < DRAIN_LIMIT and (chunk := request.read(64 * 1024)):
+        while total < BODY_LIMIT and (chunk := request.read(64 * 1024)):
             total += len(chunk)
     except (OSError, ValueError):  # the connection is gone, or the stream was closed
         pass
@@ -46,8 +46,8 @@ def nul_refused(get_response: Handler) -> Handler:
         if "%00" in request.META.get("QUERY_STRING", ""):
             for name, values in request.GET.lists():
                 if any("\x00" in text for text in (name, *values)):
-                    return problem_json_response(400, "nul_character", name, "Query parameters "
-                                                 "may not contain the NUL character (%00).")
+                    return json_error_view(400, "nul_character", "Query parameters may not "
+                                           "contain the NUL character (%00).", attr=name)
         return get_response(request)
 
     return middleware

@@ -2,7 +2,6 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -161,10 +160,7 @@ class SourceDataApi(IngestAPIView):
 
 
 class HealthApi(APIView):
-    """For load balancers and monitors: no key needed, and nothing of any org is told."""
-
-    permission_classes = [AllowAny]
-    authentication_classes: list[type] = []
+    """For load balancers and monitors (served without a key): nothing of any org is told."""
 
     @extend_schema(responses={200: HEALTH, 503: HEALTH}, operation_id="health",
                    description="200 when this web process reaches its database and its queue; "

@@ -1,12 +1,14 @@
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
 
 from tests.conftest import LOGS
-from tests.fixtures import schema
+from tests.fixtures import record, schema
 from tests.helpers import create_collection, create_identifier, create_source
 from tests.live import LiveProcess, process_env, start_server, start_worker
 
@@ -41,6 +43,18 @@ class IsolatedStack:
     def start_worker(self, database_url: str | None = None,
                      log: Path = LOGS / "isolated-worker.log") -> None:
         self.workers.append(start_worker(database_url or self.database_url, log, **self.env))
+
+    def send_each(self, api: Any, coll_id: int, count: int) -> list[str]:
+        """Sends `count` flight bookings, a request each, to this stack's server; answers
+        their eventIds (each answered 202)."""
+        sent = [str(uuid.uuid4()) for _ in range(count)]
+        with httpx.Client(base_url=f"{self.url}/v1/{api.org.slug}", timeout=30,
+                          headers={"Authorization": f"ApiKey {api.org.write_key}"}) as client:
+            for event_id in sent:
+                answer = client.post(f"/collections/{coll_id}/data",
+                                     json={**record("flight-booking"), "eventId": event_id})
+                assert answer.status_code == 202, answer.text
+        return sent
 
     def claimed(self) -> int:
         """How many requests' batches a drain has taken from the buffer and not stored yet."""

@@ -2,18 +2,15 @@
 stored, each once, when it is back."""
 
 import os
-import uuid
 from collections.abc import Iterator
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from django.db import connection
 
 from apps.records.models import Record
 from tests.conftest import LOGS
-from tests.fixtures import record
-from tests.helpers import flight_collection, wait_for
+from tests.helpers import flight_collection, stored_keys, wait_for
 
 WORKER_LOG = LOGS / "database-away-worker.log"
 
@@ -53,20 +50,14 @@ def test_records_sent_while_the_database_is_away_are_stored_once_it_is_back(
     stack.start_worker(f"postgres://{worker_role}@{address.hostname}:{address.port}"
                        f"{address.path}", WORKER_LOG)
     coll_id = flight_collection(api)
-    endpoint = f"{stack.url}/v1/{api.org.slug}/collections/{coll_id}/data"
-    headers = {"Authorization": f"ApiKey {api.org.write_key}"}
-    sent = [{**record("flight-booking"), "eventId": str(uuid.uuid4())} for _ in range(31)]
     stored = Record.objects.filter(collection_id=coll_id)
-    with httpx.Client(timeout=30, headers=headers) as client:
-        assert client.post(endpoint, json=sent[0]).status_code == 202
-        wait_for(stored.exists)  # the worker is up, and has stored with the database
-        lock_out(worker_role)
-        for item in sent[1:]:
-            assert client.post(endpoint, json=item).status_code == 202
-        # a drain took them, and failed to store them
-        wait_for(lambda: stack.claimed() and "failed (attempt 3)" in WORKER_LOG.read_text())
+    sent = stack.send_each(api, coll_id, 1)
+    wait_for(stored.exists)  # the worker is up, and has stored with the database
+    lock_out(worker_role)
+    sent += stack.send_each(api, coll_id, 30)
+    # a drain took them, and failed to store them
+    wait_for(lambda: stack.claimed() and "failed (attempt 3)" in WORKER_LOG.read_text())
     assert stored.count() == 1
     let_in(worker_role)
 
-    wait_for(lambda: stored.count() == len(sent), timeout=60)
-    assert sorted(stored.values_list("key", flat=True)) == sorted(i["eventId"] for i in sent)
+    assert stored_keys(coll_id, len(sent)) == sorted(sent)

@@ -12,7 +12,7 @@ from django.db.models import Count
 
 from apps.records.models import Record
 from tests.fixtures import record
-from tests.helpers import flight_collection, wait_for
+from tests.helpers import flight_collection, stored_keys, wait_for
 
 RECORDS = 20_000
 BATCH = 100
@@ -69,21 +69,14 @@ def test_records_whose_drain_was_lost_are_stored_when_a_worker_starts(api, make_
     them is lost with the flag that says one is coming, a worker that starts stores them."""
     stack = isolated_stack
     coll_id = flight_collection(api)
-    endpoint = f"{stack.url}/v1/{api.org.slug}/collections/{coll_id}/data"
-    headers = {"Authorization": f"ApiKey {api.org.write_key}"}
-    sent = [{**record("flight-booking"), "eventId": str(uuid.uuid4())} for _ in range(30)]
-    with httpx.Client(timeout=30) as client:
-        for item in sent:
-            assert client.post(endpoint, json=item, headers=headers).status_code == 202
+    sent = stack.send_each(api, coll_id, 30)
     flags = list(stack.broker.scan_iter(f"{stack.prefix}sluice:ingest:flag:*"))
     assert flags, "the first request should have scheduled a drain"
     stack.broker.delete(*flags, f"{stack.prefix}ingest")  # the drain task and its flag, lost
     assert not Record.objects.filter(collection_id=coll_id).exists()
 
     stack.start_worker()
-    stored = wait_for(lambda: Record.objects.filter(collection_id=coll_id).count() == len(sent)
-                      and Record.objects.filter(collection_id=coll_id), timeout=60)
-    assert sorted(stored.values_list("key", flat=True)) == sorted(i["eventId"] for i in sent)
+    assert stored_keys(coll_id, len(sent)) == sorted(sent)
 
 
 def test_records_a_failed_drain_held_are_stored_when_a_worker_starts(api, make_org,
@@ -92,12 +85,7 @@ def test_records_a_failed_drain_held_are_stored_when_a_worker_starts(api, make_o
     its claim; a worker that starts puts that back in the buffer and stores it."""
     stack = isolated_stack
     coll_id = flight_collection(api)
-    endpoint = f"{stack.url}/v1/{api.org.slug}/collections/{coll_id}/data"
-    headers = {"Authorization": f"ApiKey {api.org.write_key}"}
-    sent = [{**record("flight-booking"), "eventId": str(uuid.uuid4())} for _ in range(30)]
-    with httpx.Client(timeout=30) as client:
-        for item in sent:
-            assert client.post(endpoint, json=item, headers=headers).status_code == 202
+    sent = stack.send_each(api, coll_id, 30)
     # the drain took everything into its claim, then failed: its task and flag are gone
     [buffer] = stack.broker.scan_iter(f"{stack.prefix}sluice:ingest:buffer:*")
     while stack.broker.lmove(buffer, f"{stack.prefix}sluice:ingest:claim:failed-drain"):
@@ -107,7 +95,5 @@ def test_records_a_failed_drain_held_are_stored_when_a_worker_starts(api, make_o
     assert stack.claimed() == len(sent)
 
     stack.start_worker()
-    stored = wait_for(lambda: Record.objects.filter(collection_id=coll_id).count() == len(sent)
-                      and Record.objects.filter(collection_id=coll_id), timeout=60)
-    assert sorted(stored.values_list("key", flat=True)) == sorted(i["eventId"] for i in sent)
+    assert stored_keys(coll_id, len(sent)) == sorted(sent)
     assert stack.claimed() == 0
