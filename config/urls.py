@@ -3,7 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
-from apps.ingestion.apis import HealthApi
+from apps.ingestion.apis import HealthApi, MetricsApi
 
 public = {"permission_classes": [AllowAny], "authentication_classes": []}
 
@@ -21,6 +21,7 @@ urlpatterns = [
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema", **public), name="docs"),
     path("v1/redoc", SpectacularRedocView.as_view(url_name="schema", **public), name="redoc"),
     path("v1/health", HealthApi.as_view(**public), name="health"),
+    path("v1/metrics", MetricsApi.as_view(**public), name="metrics"),
     path("v1/<str:org>/", include(org_urls)),
     path("v3/", include("apps.fuzy.urls")),
     path("api/", include("apps.tracker.collector_urls")),

@@ -1,14 +1,21 @@
-"""Live Sluice processes for tests: a gunicorn server and Celery workers on the test database."""
+"""Live processes for tests: gunicorn servers and Celery workers of Sluice on the test database,
+and Redis and PostgreSQL servers of a test's own, to stop and start."""
 
+import contextlib
+import glob
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
+import psycopg
+import redis
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -85,3 +92,79 @@ def start_worker(database_url: str, log: Path, **env: str) -> LiveProcess:
          "-Q", "ingest,default", "--without-mingle", "--without-gossip"],
         process_env(database_url, **env), log,
     ).start()
+
+
+class OwnRedis:
+    """A Redis server of a test's own, persisting with AOF (fsync every second) as production
+    should: it can be stopped and started again without disturbing the rest of the suite."""
+
+    def __init__(self, directory: Path, log: Path) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.server = LiveProcess(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "yes", "--appendfsync", "everysec", "--dir", str(directory)],
+            dict(os.environ), log)
+
+    def start(self) -> "OwnRedis":
+        self.server.start()
+        client = redis.Redis.from_url(self.url)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                if client.ping() and not int(client.info("persistence")["loading"]):
+                    return self
+            except redis.RedisError:
+                pass
+            time.sleep(0.05)
+        raise RuntimeError(f"Redis did not start; see {self.server.log}")
+
+    def stop(self, how: str) -> None:
+        """`shutdown` (Redis's own, writing what it holds) or `sigkill`."""
+        if how == "sigkill":
+            self.server.kill()
+            return
+        with contextlib.suppress(redis.ConnectionError):
+            redis.Redis.from_url(self.url).shutdown()
+        assert self.server.proc is not None
+        self.server.proc.wait(timeout=30)
+
+
+class OwnPostgres:
+    """A PostgreSQL cluster of a test's own, with the Sluice schema: it can be restarted
+    without disturbing the rest of the suite."""
+
+    def __init__(self) -> None:
+        self.bin = Path(sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))[-1]).parent
+        self.directory = Path(tempfile.mkdtemp(prefix="sluice-postgres-"))  # postgres's own
+        shutil.chown(self.directory, "postgres")
+        self.data, self.log = self.directory / "data", self.directory / "postgres.log"
+        self.port = free_port()
+        self.url = f"postgres://postgres@127.0.0.1:{self.port}/sluice"
+        self._as_postgres("initdb", "-D", str(self.data), "-U", "postgres", "-A", "trust",
+                          "--no-sync")
+
+    def _as_postgres(self, command: str, *args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(self.bin / command), *args],
+                       check=True, capture_output=True)
+
+    def start(self) -> "OwnPostgres":
+        options = f"-p {self.port} -k {self.data} -c listen_addresses=127.0.0.1 -c fsync=off"
+        self._as_postgres("pg_ctl", "-D", str(self.data), "-o", options, "-l", str(self.log),
+                          "-w", "start")
+        return self
+
+    def stop(self) -> None:
+        self._as_postgres("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def remove(self) -> None:
+        with contextlib.suppress(subprocess.CalledProcessError):
+            self.stop()
+        shutil.rmtree(self.directory)
+
+    def migrated(self) -> "OwnPostgres":
+        with psycopg.connect(self.url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as db:
+            db.execute("CREATE DATABASE sluice")
+        subprocess.run([sys.executable, "manage.py", "migrate", "--no-input", "-v", "0"],
+                       cwd=ROOT, env=process_env(self.url), check=True)
+        return self

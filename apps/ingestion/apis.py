@@ -1,7 +1,9 @@
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,6 +16,7 @@ from apps.core.errors import FieldError, problem
 from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query, time_param
 from apps.core.serializers import IdField
 from apps.ingestion import body, services
+from apps.ingestion.metrics import metrics_text
 from apps.ingestion.services import Outcome
 from apps.records import selectors
 from apps.records.selectors import RecordQuery
@@ -33,6 +36,20 @@ HEALTH = inline_serializer("Health", {
     "status": serializers.ChoiceField(["ok", "unavailable"]),
     "database": serializers.ChoiceField(["ok", "unreachable"]),
     "queue": serializers.ChoiceField(["ok", "unreachable"]),
+    "buffer": inline_serializer("IngestionBuffer", {
+        "evictionPolicy": serializers.CharField(
+            allow_null=True, help_text="Redis's maxmemory-policy; only `noeviction` is safe"),
+        "safe": serializers.BooleanField(
+            help_text="false: Redis may evict buffered records when its memory is full"),
+        "shards": inline_serializer("BufferShard", {
+            "shard": serializers.IntegerField(),
+            "waiting": serializers.IntegerField(
+                help_text="requests' batches waiting to be stored, taken by a drain or not"),
+            "oldestSeconds": serializers.FloatField(
+                allow_null=True, help_text="age of the oldest waiting record"),
+            "draining": serializers.BooleanField(help_text="a drain holds the shard"),
+        }, many=True),
+    }, allow_null=True, help_text="with Redis: what waits in the ingestion buffer"),
 })
 PAGE_PARAMETERS = [
     OpenApiParameter("limit", int, description="records per page, at most 1000 (100)"),
@@ -164,11 +181,36 @@ class HealthApi(APIView):
 
     @extend_schema(responses={200: HEALTH, 503: HEALTH}, operation_id="health",
                    description="200 when this web process reaches its database and its queue; "
-                   "503 naming what it cannot reach.")
+                   "503 naming what it cannot reach. With Redis, `buffer` tells what waits to "
+                   "be stored, per shard: alert when `oldestSeconds` grows, or `safe` is false.")
     def get(self, request: Request) -> Response:
         health = services.health()
         return Response(health, status=status.HTTP_200_OK if health["status"] == "ok"
                         else status.HTTP_503_SERVICE_UNAVAILABLE)
+
+
+class PrometheusText(BaseRenderer):
+    media_type = "text/plain"
+    format = "prometheus"
+    charset = "utf-8"
+
+    def render(self, data: Any, accepted_media_type: str | None = None,
+               renderer_context: dict[str, Any] | None = None) -> Any:
+        return data
+
+
+class MetricsApi(APIView):
+    """For Prometheus (served without a key, like health): nothing of any org is told."""
+
+    renderer_classes = [PrometheusText]
+
+    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR}, operation_id="metrics",
+                   description="Prometheus text format. With Redis, per shard of the ingestion "
+                   "buffer: `sluice_buffer_waiting_batches`, `sluice_buffer_oldest_seconds`, "
+                   "`sluice_buffer_draining`; and `sluice_buffer_up`, `sluice_buffer_safe`.")
+    def get(self, request: Request) -> Response:
+        return Response(metrics_text(), content_type=f"{PrometheusText.media_type}; "
+                        "version=0.0.4; charset=utf-8")
 
 
 class RejectedListApi(OrgAPIView):

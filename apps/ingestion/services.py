@@ -117,7 +117,7 @@ def check_records(records: list[Any], path: str) -> None:
 
 
 def _buffered(message: buffer.Message) -> None:
-    buffer.push(message, schedule_drain=tasks.drain.delay)
+    buffer.push(message, schedule_drain=tasks.drain_scheduled)
 
 
 def _queued(message: buffer.Message) -> None:
@@ -140,8 +140,9 @@ def batches_enqueue(batches: list[Batch]) -> None:
         raise QueueUnavailable() from error
 
 
-def health() -> dict[str, str]:
-    """Whether this web process reaches what ingestion needs: the database and the queue."""
+def health() -> dict[str, Any]:
+    """Whether this web process reaches what ingestion needs (the database and the queue) and,
+    with Redis, what waits in the ingestion buffer and whether Redis may evict it."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -152,7 +153,17 @@ def health() -> dict[str, str]:
         settings.BROKER_DIR / "queue", os.W_OK)
     return {"status": "ok" if database and queue else "unavailable",
             "database": "ok" if database else "unreachable",
-            "queue": "ok" if queue else "unreachable"}
+            "queue": "ok" if queue else "unreachable",
+            "buffer": _buffer_state() if settings.REDIS_URL and queue else None}
+
+
+def _buffer_state() -> dict[str, Any] | None:
+    try:
+        shards = buffer.waiting(timezone.now())
+    except RedisError:
+        return None
+    policy = buffer.eviction_policy()
+    return {"evictionPolicy": policy, "safe": policy == "noeviction", "shards": shards}
 
 
 def records_of(payload: Any) -> list[Any]:

@@ -1,10 +1,11 @@
 """The worker side of ingestion. With Redis, drain tasks store what the ingestion buffer holds,
-many requests per write (apps/ingestion/buffer.py); without it (the embedded default), each
-request's message is stored by a task of its own. Both acknowledge late, so a task whose worker
-died is delivered again, and storing is idempotent: every accepted record is stored once. While
-the database is away they are retried, under the same id, until it is back: the records wait in
-the queue or the drain's claim meanwhile (records that the database refuses one by one become
-rejected records instead: apps/records/services.py)."""
+many requests per write, and every worker keeps the buffer flowing (apps/ingestion/buffer.py,
+apps/ingestion/watch.py); without it (the embedded default), each request's message is stored
+by a task of its own. Both acknowledge late, so a task whose worker died is delivered again, and
+storing is idempotent: every accepted record is stored once. While the database fails for a
+reason of its own (away, a lock or statement timeout, a lost connection), records wait and are
+retried with backoff, however long that lasts; only records the database refuses become
+rejected records (apps/records/services.py)."""
 
 import logging
 import time
@@ -13,11 +14,11 @@ from typing import Any
 from celery import shared_task
 from celery.signals import worker_ready
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connection
 
-from apps.ingestion import buffer
+from apps.ingestion import buffer, watch
 from apps.profiles.services import merges_from_batches
-from apps.records.services import Batch, batches_store
+from apps.records.services import STORAGE_ERRORS, Batch, batches_store
 
 logger = logging.getLogger("sluice.ingestion")
 
@@ -28,12 +29,9 @@ DRAIN_SECONDS = min(10.0, settings.VISIBILITY_TIMEOUT / 2)
 # stores request after request, and requests need not schedule drains (a Celery message each).
 LINGER_SECONDS = 1.0
 GATHER_SECONDS = 0.05  # what a woken drain waits for more to come with the first message
-RELIABLE = {
+BACKOFF_SECONDS, BACKOFF_MAX_SECONDS = 1.0, 5.0  # between tries while the database fails
+RELIABLE: dict[str, Any] = {
     "acks_late": True, "reject_on_worker_lost": True, "time_limit": 600, "soft_time_limit": 540,
-    # backing off 1, 2, 4... seconds, at most half a drain's time: a retry waiting in a worker
-    # is unacknowledged, and must not be delivered a second time meanwhile
-    "autoretry_for": (DatabaseError,), "max_retries": None, "retry_backoff": 1,
-    "retry_backoff_max": max(1, int(DRAIN_SECONDS / 2)), "retry_jitter": False,
 }
 
 
@@ -45,36 +43,62 @@ def messages_store(messages: list[buffer.Message]) -> None:
     merges_from_batches(batches=batches)
 
 
-@shared_task(name="sluice.ingestion.store", **RELIABLE)
+def stored_in_time(messages: list[buffer.Message], deadline: float) -> bool:
+    """Stores the messages, trying again with backoff while the database fails, until
+    `deadline` (time.monotonic()); False if they are not stored by then."""
+    attempt = 0
+    while True:
+        try:
+            messages_store(messages)
+            return True
+        except STORAGE_ERRORS as error:
+            pause = min(BACKOFF_MAX_SECONDS, BACKOFF_SECONDS * 2 ** attempt)
+            logger.warning("storing %d requests' batches failed (%s); they wait, tried again "
+                           "in %.0f s", len(messages), str(error).strip() or type(error), pause)
+            connection.close()  # the next try starts on a fresh connection
+            if time.monotonic() + pause > deadline:
+                return False
+            time.sleep(pause)
+            attempt += 1
+
+
+# The embedded default's task: Celery retries it, under the same id, while the database fails.
+@shared_task(name="sluice.ingestion.store", autoretry_for=(DatabaseError,), max_retries=None,
+             retry_backoff=1, retry_backoff_max=5, retry_jitter=False, **RELIABLE)
 def store(message: buffer.Message) -> None:
     messages_store([message])
 
 
 @shared_task(name="sluice.ingestion.drain", bind=True, **RELIABLE)
 def drain(self: Any, shard: int) -> None:
-    """Stores the shard's buffered messages until the shard is empty."""
-    hold = buffer.Drain(shard, self.request.id)
-    messages = hold.claimed()  # taken by a delivery of this task that was cut off
-    deadline = time.monotonic() + DRAIN_SECONDS
-    while True:
-        if messages:
-            messages_store(messages)
-            hold.stored()
-        if time.monotonic() > deadline:
-            drain.delay(shard)  # the shard's flag stays set: the next drain goes on
-            return
-        linger = min(LINGER_SECONDS, deadline - time.monotonic())
-        messages = hold.take() or (hold.wait(linger, GATHER_SECONDS) if linger > 0.01 else [])
-        if not messages and hold.finish():
-            return
+    """Stores the shard's buffered messages while this task holds the shard's lease."""
+    with buffer.Drain(shard, self.request.id) as hold:
+        if not hold.adopt():
+            return  # another drain holds the shard: it stores what this one held
+        messages = hold.claimed()  # taken by a delivery of this task that was cut off
+        deadline = time.monotonic() + DRAIN_SECONDS
+        while True:
+            if messages:
+                if not stored_in_time(messages, deadline):
+                    break
+                hold.stored()
+            if time.monotonic() > deadline:
+                break
+            messages = hold.next(min(LINGER_SECONDS, deadline - time.monotonic()),
+                                 GATHER_SECONDS)
+            if messages is None or (not messages and hold.finish()):
+                return
+        if successor := hold.hand_over():
+            drain_scheduled(shard, successor)
+
+
+def drain_scheduled(shard: int, drain_id: str) -> None:
+    drain.apply_async((shard,), task_id=drain_id)
 
 
 @worker_ready.connect
-def drain_what_waits(**_: Any) -> None:
-    """A worker that starts drains what is waiting without a drain scheduled, and what drains
-    that are no longer alive held."""
+def buffer_watched(**_: Any) -> None:
+    """A worker keeps the ingestion buffer flowing: what waits without a drain, and what
+    drains that lost their lease held, is drained within seconds."""
     if settings.REDIS_URL:
-        if returned := buffer.claims_returned():
-            logger.warning("%d requests' batches that failed drains held are stored again",
-                           returned)
-        buffer.schedule_waiting(drain.delay)
+        watch.start(drain_scheduled)

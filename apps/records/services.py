@@ -3,14 +3,14 @@ takes them with one binary COPY into a staging table merged into the records; SQ
 plain bulk upsert. The path is chosen once, by the database in use."""
 
 import logging
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 import orjson
-from django.db import DatabaseError, connection, transaction
+import psycopg
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 from psycopg import postgres
 from psycopg.adapt import Dumper
@@ -21,8 +21,16 @@ from apps.records.models import Record, RejectedRecord
 
 logger = logging.getLogger("sluice.records")
 
-STORE_ATTEMPTS = 3
-RETRY_BACKOFF_SECONDS = 0.5
+# SQLSTATEs of a database failing for itself: connection exception, transaction rollback
+# (serialization failure, deadlock), insufficient resources, object not in prerequisite state
+# (lock_timeout), operator intervention (statement_timeout, shutdown), system error; and a
+# standby in a failover, an idle transaction timed out
+TRANSIENT_CLASSES = frozenset({"08", "40", "53", "55", "57", "58"})
+TRANSIENT_STATES = frozenset({"25006", "25P03"})
+TRANSIENT_ERRORS = (OperationalError, InterfaceError, psycopg.OperationalError,
+                    psycopg.InterfaceError)
+# Django wraps what psycopg raises in execute; a COPY's errors come from psycopg unwrapped
+STORAGE_ERRORS = (DatabaseError, psycopg.Error)
 
 
 @dataclass
@@ -159,19 +167,30 @@ def _write(batches: list[Batch]) -> None:
         _writer()(_record_rows(batches, timezone.now()), _rejected_rows(batches))
 
 
+def failed_transiently(error: Exception) -> bool:
+    """Whether the database failed for a reason of its own (away, a lock or statement timeout,
+    a lost connection, a conflict with another transaction), not for the data it was given:
+    then the write is tried again later, and no record becomes a rejected one."""
+    sqlstate = getattr(error, "sqlstate", None) or getattr(error.__cause__, "sqlstate", None)
+    if sqlstate:
+        return str(sqlstate) in TRANSIENT_STATES or str(sqlstate)[:2] in TRANSIENT_CLASSES
+    return isinstance(error, TRANSIENT_ERRORS)  # a connection lost, or SQLite's locks
+
+
 def batches_store(*, batches: list[Batch]) -> StoreResult:
     """Stores the batches' records and rejected records, each exactly once whatever is
-    retried. A write that keeps failing is split up: records that cannot be stored become
-    rejected records with the database's error; the others are stored."""
-    for attempt in range(1, STORE_ATTEMPTS + 1):
-        try:
-            _write(batches)
-            return StoreResult(sum(len(b.records) for b in batches),
-                               sum(len(b.rejected) for b in batches))
-        except DatabaseError:
-            logger.exception("storing %d batches failed (attempt %d)", len(batches), attempt)
-            if attempt < STORE_ATTEMPTS:
-                time.sleep(RETRY_BACKOFF_SECONDS * 2 ** (attempt - 1))
+    retried. Records the database refuses become rejected records with its error, and the
+    others are stored; when it fails for a reason of its own, that is raised: the records
+    wait where they are, and the caller tries again."""
+    try:
+        _write(batches)
+        return StoreResult(sum(len(b.records) for b in batches),
+                           sum(len(b.rejected) for b in batches))
+    except STORAGE_ERRORS as error:
+        if failed_transiently(error):
+            raise
+        logger.warning("the database refused a write of %d batches (%s): storing record by "
+                       "record", len(batches), str(error).strip())
     return _store_one_by_one(batches)
 
 
@@ -184,7 +203,9 @@ def _store_one_by_one(batches: list[Batch]) -> StoreResult:
             try:
                 _write([single])
                 stored += 1
-            except DatabaseError as error:
+            except STORAGE_ERRORS as error:
+                if failed_transiently(error):
+                    raise
                 _write([_as_rejected(single, record, error)])
                 rejected += 1
         if batch.rejected:

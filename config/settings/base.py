@@ -74,6 +74,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sluice.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# a kept connection is checked before a request reuses it: after PostgreSQL restarts, none of
+# the stale ones answers a 503
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 
 # ---------------------------------------------------------------------------
 # Static files (Swagger UI, Redoc and the tracker are served locally)

@@ -8,6 +8,7 @@ DATABASES["default"] = env.db(
     "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/sluice"
 )
 DATABASES["default"]["CONN_MAX_AGE"] = 60
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
 CELERY_BROKER_URL = REDIS_URL
 CACHES = redis_caches(REDIS_URL)

@@ -31,7 +31,7 @@ def test_without_redis_records_are_refused_with_a_503_and_the_rest_works(api,
         assert away.get(f"/collections/{coll_id}").status_code == 200
         health = httpx.get(f"{server_without_redis}/v1/health")
         assert (health.status_code, health.json()) == (503, {
-            "status": "unavailable", "database": "ok", "queue": "unreachable"})
+            "status": "unavailable", "database": "ok", "queue": "unreachable", "buffer": None})
         made = create_source(away, "made-without-redis")
         assert away.get(f"/sources/{made['id']}").json()["name"] == "made-without-redis"
 
@@ -52,11 +52,16 @@ def test_without_the_database_requests_get_a_503_saying_to_retry(api, server_wit
             assert answer.json() == problem(503, "database_unavailable", "Sluice cannot reach "
                                             "its database right now. Retry soon.")
     health = httpx.get(f"{server_without_database}/v1/health")
-    assert (health.status_code, health.json()) == (503, {
-        "status": "unavailable", "database": "unreachable", "queue": "ok"})
+    assert health.status_code == 503
+    assert health.json() | {"buffer": None} == {
+        "status": "unavailable", "database": "unreachable", "queue": "ok", "buffer": None}
 
 
 def test_health_is_ok_with_everything_there_and_needs_no_key(server_url):
     health = httpx.get(f"{server_url}/v1/health")
-    assert (health.status_code, health.json()) == (200, {
-        "status": "ok", "database": "ok", "queue": "ok"})
+    assert health.status_code == 200
+    [shard] = health.json()["buffer"].pop("shards")
+    assert health.json() | {"buffer": {"evictionPolicy": "noeviction", "safe": True}} == {
+        "status": "ok", "database": "ok", "queue": "ok",
+        "buffer": {"evictionPolicy": "noeviction", "safe": True}}
+    assert set(shard) == {"shard", "waiting", "oldestSeconds", "draining"}

@@ -1,7 +1,7 @@
 """Workers that die lose nothing: a worker killed with SIGKILL in the middle of a load stores
 nothing twice and drops nothing (every record answered 202 is in PostgreSQL exactly once), and
-records whose drain task was lost, or whose drain failed holding them, are stored when a worker
-starts."""
+records whose drain task was lost, or whose drain failed holding them, are stored within
+seconds, with no new request."""
 
 import time
 import uuid
@@ -53,8 +53,9 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, iso
     assert statuses == {202}
     assert len(accepted) == RECORDS
     assert stored_before_restart < RECORDS, "the kill came too late to test anything"
+    # within seconds: not after the dead drain's lease, or Celery's visibility timeout
     wait_for(lambda: Record.objects.filter(collection_id=coll_id).count() >= RECORDS,
-             timeout=180, interval=0.5)
+             timeout=30, interval=0.2)
     print(f"all stored {time.monotonic() - restarted:.1f} s after the restart")
     stored = Record.objects.filter(collection_id=coll_id)
     assert stored.count() == RECORDS
@@ -63,36 +64,44 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, iso
     assert not duplicates.exists()
 
 
-def test_records_whose_drain_was_lost_are_stored_when_a_worker_starts(api, make_org,
-                                                                       isolated_stack, orm):
-    """Records wait in the buffer while no worker runs; even when the task that was to drain
-    them is lost with the flag that says one is coming, a worker that starts stores them."""
+def test_records_whose_drain_was_lost_are_stored(api, make_org, isolated_stack, orm):
+    """Records wait in the buffer while no worker runs; when the task that was to drain them
+    is lost, a worker stores them all the same, with no new request."""
     stack = isolated_stack
     coll_id = flight_collection(api)
     sent = stack.send_each(api, coll_id, 30)
-    flags = list(stack.broker.scan_iter(f"{stack.prefix}sluice:ingest:flag:*"))
-    assert flags, "the first request should have scheduled a drain"
-    stack.broker.delete(*flags, f"{stack.prefix}ingest")  # the drain task and its flag, lost
+    assert stack.broker.exists(stack.key("lease", "0")), "the first request gave out a lease"
+    stack.broker.delete(f"{stack.prefix}ingest")  # the drain task, lost
     assert not Record.objects.filter(collection_id=coll_id).exists()
 
     stack.start_worker()
     assert stored_keys(coll_id, len(sent)) == sorted(sent)
 
 
-def test_records_a_failed_drain_held_are_stored_when_a_worker_starts(api, make_org,
-                                                                     isolated_stack, orm):
+def test_records_a_failed_drain_held_are_stored(api, make_org, isolated_stack, orm):
     """A drain task that fails in a way Celery does not deliver again leaves what it took in
-    its claim; a worker that starts puts that back in the buffer and stores it."""
+    its claim; once its lease has ended, a worker puts that back in the buffer and stores it."""
     stack = isolated_stack
+    stack.start_worker()
     coll_id = flight_collection(api)
+    wait_for(lambda: b"ready" in stack.workers[0].log.read_bytes())
+    stack.workers[0].stop()
     sent = stack.send_each(api, coll_id, 30)
-    # the drain took everything into its claim, then failed: its task and flag are gone
-    [buffer] = stack.broker.scan_iter(f"{stack.prefix}sluice:ingest:buffer:*")
-    while stack.broker.lmove(buffer, f"{stack.prefix}sluice:ingest:claim:failed-drain"):
+    # a drain took everything into its claim, then failed: its task is gone, its lease ended
+    stack.broker.delete(f"{stack.prefix}ingest", stack.key("lease", "0"))
+    stack.broker.hset(stack.key("drains"), "failed-drain", 0)
+    while stack.broker.lmove(stack.key("buffer", "0"), stack.key("claim", "failed-drain")):
         pass
-    flags = list(stack.broker.scan_iter(f"{stack.prefix}sluice:ingest:flag:*"))
-    stack.broker.delete(*flags, f"{stack.prefix}ingest")
     assert stack.claimed() == len(sent)
+    # what an operator sees meanwhile: records waiting, undrained, for longer and longer
+    [shard] = httpx.get(f"{stack.url}/v1/health").json()["buffer"]["shards"]
+    assert (shard["waiting"], shard["draining"]) == (len(sent), False)
+    assert shard["oldestSeconds"] > 0
+    metrics = httpx.get(f"{stack.url}/v1/metrics")
+    assert metrics.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+    assert f'sluice_buffer_waiting_batches{{shard="0"}} {len(sent)}.0' in metrics.text
+    assert 'sluice_buffer_draining{shard="0"} 0.0' in metrics.text
+    assert "sluice_buffer_safe 1.0" in metrics.text
 
     stack.start_worker()
     assert stored_keys(coll_id, len(sent)) == sorted(sent)
