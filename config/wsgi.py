@@ -6,7 +6,7 @@ from django.urls import get_resolver
 
 from apps.core.bodies import bodies_framed
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = bodies_framed(get_wsgi_application())
 # Load every view now, then leave what start-up made out of the garbage collector's full
 # sweeps: over Django's start-up objects, each sweep held every request for 35-115 ms.
