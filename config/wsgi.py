@@ -7,7 +7,7 @@ from django.urls import get_resolver
 
 from apps.core.bodies import bodies_framed
 
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.base")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.production")
 application = bodies_framed(get_wsgi_application())
 if settings.REDIS_URL:
     from apps.ingestion.watch import buffer_checked

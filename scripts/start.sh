@@ -3,6 +3,8 @@
 # beside the web server, on http://127.0.0.1:8000. Needs Python 3.11 and nothing else.
 source "$(dirname "$0")/bootstrap.sh"
 sync_env
+# The embedded settings (no secrets needed): the web server and the worker default to production.
+export DJANGO_SETTINGS_MODULE=config.settings.base
 PY=.venv/bin/python
 mkdir -p var/broker/queue var/broker/processed var/broker/control
 echo "==> migrating the embedded database (var/sluice.sqlite3)"

@@ -14,5 +14,11 @@ echo "==> lint, migrations and the OpenAPI schema"
 .venv/bin/ruff check .
 $PY manage.py makemigrations --check --dry-run >/dev/null
 $PY manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
+echo "==> production settings pass Django's deployment checks"
+# check connects to nothing (database checks run only with --database); the key is thrown away
+DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_ALLOWED_HOSTS=example.org \
+  DJANGO_SECRET_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')" \
+  DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
+  $PY manage.py check --deploy --fail-level WARNING
 echo "==> pytest"
 exec .venv/bin/pytest "$@"

@@ -70,13 +70,17 @@ TEMPLATES = [
 # ---------------------------------------------------------------------------
 # Database: PostgreSQL from DATABASE_URL, else embedded SQLite
 # ---------------------------------------------------------------------------
-DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{VAR_DIR / 'sluice.sqlite3'}"),
-}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
-# a kept connection is checked before a request reuses it: after PostgreSQL restarts, none of
-# the stale ones answers a 503
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+def database(url: str) -> dict[str, object]:
+    """The database at `url`, its connections kept, and checked before a request reuses one:
+    after PostgreSQL restarts, no stale connection answers a 503."""
+    config: dict[str, object] = dict(env.db_url_config(url))
+    config["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+    config["CONN_HEALTH_CHECKS"] = True
+    return config
+
+
+DATABASES = {"default": database(env("DATABASE_URL",
+                                     default=f"sqlite:///{VAR_DIR / 'sluice.sqlite3'}"))}
 
 # ---------------------------------------------------------------------------
 # Static files (Swagger UI, Redoc and the tracker are served locally)
@@ -107,33 +111,36 @@ REDIS_TRANSPORT_OPTIONS: dict[str, object] = {
     # several Sluice installations (or test runs) may share one Redis database
     "global_keyprefix": env("SLUICE_BROKER_PREFIX", default=""),
 }
-if REDIS_URL:
-    CELERY_BROKER_URL = REDIS_URL
-    CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_TRANSPORT_OPTIONS
-else:
-    CELERY_BROKER_URL = "filesystem://"
-    CELERY_BROKER_TRANSPORT_OPTIONS = {  # type: ignore[assignment]
-        "data_folder_in": str(BROKER_DIR / "queue"),
-        "data_folder_out": str(BROKER_DIR / "queue"),
-        "processed_folder": str(BROKER_DIR / "processed"),
-        "control_folder": str(BROKER_DIR / "control"),
-        "store_processed": False,
-    }
 # The hot lookups of ingestion (API keys, collections) are cached for every process of the
 # machine: in Redis when there is one, else in files. Writes of the catalog drop the entries.
 CACHE_SECONDS = 30
 
 
-def redis_caches(url: str) -> dict[str, dict[str, object]]:
-    return {"default": {"BACKEND": "apps.core.cache.RedisCache", "LOCATION": url,
-                        "KEY_PREFIX": "sluice", "TIMEOUT": CACHE_SECONDS}}
+def queue_and_cache(
+    redis_url: str,
+) -> tuple[str, dict[str, object], dict[str, dict[str, object]]]:
+    """CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS and CACHES: all in Redis at
+    `redis_url`, or all in files under var/ when it is empty."""
+    options: dict[str, object]
+    if redis_url:
+        broker, options = redis_url, REDIS_TRANSPORT_OPTIONS
+        cache = {"BACKEND": "apps.core.cache.RedisCache", "LOCATION": redis_url,
+                 "KEY_PREFIX": "sluice"}
+    else:
+        broker, options = "filesystem://", {
+            "data_folder_in": str(BROKER_DIR / "queue"),
+            "data_folder_out": str(BROKER_DIR / "queue"),
+            "processed_folder": str(BROKER_DIR / "processed"),
+            "control_folder": str(BROKER_DIR / "control"),
+            "store_processed": False,
+        }
+        cache = {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+                 "LOCATION": str(VAR_DIR / "cache")}
+    return broker, options, {"default": {**cache, "TIMEOUT": CACHE_SECONDS}}
 
 
-if REDIS_URL:
-    CACHES = redis_caches(REDIS_URL)
-else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-                          "LOCATION": str(VAR_DIR / "cache"), "TIMEOUT": CACHE_SECONDS}}
+# test.py and production.py set their own REDIS_URL and derive these three again from it.
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS, CACHES = queue_and_cache(REDIS_URL)
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_RESULT_BACKEND = None

@@ -2,15 +2,10 @@
 
 from config.env import env
 from config.settings.base import *  # noqa: F403
-from config.settings.base import DATABASES, REDIS_TRANSPORT_OPTIONS, redis_caches
+from config.settings.base import database, queue_and_cache
 
-DATABASES["default"] = env.db(
-    "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/sluice"
-)
-DATABASES["default"]["CONN_MAX_AGE"] = 60
-DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES = {"default": database(env("DATABASE_URL",
+                                     default="postgres://postgres@127.0.0.1:5432/sluice"))}
 REDIS_URL = env("REDIS_URL", default="redis://127.0.0.1:6379/15")
-CELERY_BROKER_URL = REDIS_URL
-CACHES = redis_caches(REDIS_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = REDIS_TRANSPORT_OPTIONS
+CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS, CACHES = queue_and_cache(REDIS_URL)
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
