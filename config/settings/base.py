@@ -15,7 +15,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 USE_TZ = True
 TIME_ZONE = "UTC"
 LANGUAGE_CODE = "en-us"
-SLUICE_NODE_ID = env.int("SLUICE_NODE_ID", default=-1)
+# Each process leases the node id of its ids (apps/core/ids.py): a lock file here keeps the
+# processes of one host apart, a Redis key (with REDIS_URL) the hosts. No node id is configured:
+# one given to a machine was shared by every process forked there.
+NODE_LOCK_DIR = VAR_DIR / "nodes"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
