@@ -4,11 +4,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.http import HttpRequest
-from rest_framework.exceptions import APIException
 
 from apps.catalog import services
 from apps.catalog.models import Collection, Identifier, SchemaVersion
-from apps.core.admin import add_api_errors
+from apps.core.admin import add_errors
+from apps.core.exceptions import SluiceError
 
 
 class CollectionForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -23,8 +23,8 @@ class CollectionForm(forms.ModelForm):  # type: ignore[type-arg]
         if "schema" in cleaned:
             try:
                 services.checked_schema(cleaned["schema"])
-            except APIException as error:
-                add_api_errors(self, error, "schema")
+            except SluiceError as error:
+                add_errors(self, error)
         return cleaned
 
 
@@ -80,8 +80,8 @@ class IdentifierForm(forms.ModelForm):  # type: ignore[type-arg]
                     collection=cleaned["collection"], type=cleaned["type"],
                     schema=cleaned["schema"], reference=cleaned.get("reference"),
                 )
-            except APIException as error:
-                add_api_errors(self, error, "schema")
+            except SluiceError as error:
+                add_errors(self, error)
         return cleaned
 
 

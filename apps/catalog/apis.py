@@ -14,7 +14,8 @@ from apps.catalog.serializers import (
     SchemaVersionOutput,
 )
 from apps.core.apis import OrgAPIView
-from apps.core.errors import FieldError
+from apps.core.codes import Code
+from apps.core.exceptions import InvalidInput
 from apps.core.pagination import hal_list, page_of
 from apps.core.serializers import IdField, hal_list_schema
 from apps.sources.selectors import source_get
@@ -49,17 +50,16 @@ def _identifier_create(view: OrgAPIView, collection: Collection | None) -> Respo
     data = view.valid(IdentifierInput)
     if collection is None:
         if "collId" not in data:
-            raise FieldError("collId", "Name the collection this identifier belongs to.",
-                             "required")
+            raise InvalidInput.field("collId", Code.REQUIRED,
+                                     "Name the collection this identifier belongs to.")
         collection = selectors.collection_get(org=view.org, collection_id=data["collId"])
         if collection is None:
-            raise FieldError("collId", "No collection with this id in this org.", "not_found")
+            raise InvalidInput.unknown_id("collId", "collection")
     reference = None
     if "referenceId" in data:
         reference = selectors.identifier_get(org=view.org, identifier_id=data["referenceId"])
         if reference is None:
-            raise FieldError("referenceId", "No identifier with this id in this org.",
-                             "not_found")
+            raise InvalidInput.unknown_id("referenceId", "identifier")
     identifier = services.identifier_create(
         collection=collection, type=data["type"], name=data["name"], schema=data["schema"],
         reference=reference,
@@ -76,7 +76,7 @@ class CollectionListApi(OrgAPIView):
         source_id = request.query_params.get("sourceId")
         source = source_get(org=self.org, source_id=source_id) if source_id else None
         if source_id and source is None:
-            raise FieldError("sourceId", "No source with this id in this org.", "not_found")
+            raise InvalidInput.unknown_id("sourceId", "source")
         collections = selectors.collection_list(org=self.org, source_id=source and source.id)
         items, page = page_of(collections, request)
         body = hal_list(request, "collections", self.output(CollectionOutput, items, many=True),
@@ -148,8 +148,8 @@ class CollectionIdentifierListApi(CollectionScopedApi):
         collection = self.collection(collection_id)
         given = request.data.get("collId") if isinstance(request.data, dict) else None
         if given is not None and str(given) != str(collection.id):
-            raise FieldError("collId", "Leave `collId` out, or give this collection's id.",
-                             "mismatch")
+            raise InvalidInput.field("collId", Code.MISMATCH,
+                                     "Leave `collId` out, or give this collection's id.")
         return _identifier_create(self, collection)
 
 
@@ -182,7 +182,7 @@ class IdentifierListApi(OrgAPIView):
         collection = selectors.collection_get(org=self.org, collection_id=coll_id) \
             if coll_id else None
         if coll_id and collection is None:
-            raise FieldError("collId", "No collection with this id in this org.", "not_found")
+            raise InvalidInput.unknown_id("collId", "collection")
         items, page = page_of(selectors.identifier_list(org=self.org, collection=collection),
                               request)
         return Response(hal_list(request, "identifiers",
@@ -218,7 +218,7 @@ class RelationListApi(OrgAPIView):
         collection = selectors.collection_get(org=self.org, collection_id=coll_id) \
             if coll_id else None
         if coll_id and collection is None:
-            raise FieldError("collId", "No collection with this id in this org.", "not_found")
+            raise InvalidInput.unknown_id("collId", "collection")
         relations = selectors.relation_list(org=self.org, collection=collection)
         items = self.output(RelationOutput, relations, many=True)
         page = {"size": len(items), "totalElements": len(items), "totalPages": 1, "number": 0}

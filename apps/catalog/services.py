@@ -3,20 +3,22 @@
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
 
 from apps.catalog import avro
 from apps.catalog.models import Collection, Identifier, SchemaVersion
-from apps.core.errors import Conflict, FieldError, field_errors
+from apps.core.codes import Code
+from apps.core.exceptions import Conflict, InvalidInput
 from apps.orgs.models import Org
 from apps.sources.models import Source
 
 
 def checked_schema(schema: Any, path: str = "schema") -> dict[str, Any]:
-    """The schema when it is a valid Avro record; else a 400 naming each problem's path."""
+    """The schema when it is a valid Avro record; else invalid input naming each problem's
+    path."""
     problems = avro.record_schema_problems(schema, path)
     if problems:
-        raise field_errors([(attr, "invalid_schema", message) for attr, message in problems])
+        raise InvalidInput(errors=[(attr, Code.INVALID_SCHEMA, message)
+                                   for attr, message in problems])
     return dict(schema)
 
 
@@ -24,14 +26,15 @@ def _kind(profile: bool | None, event: bool | None) -> tuple[bool, bool]:
     profile = bool(profile) if profile is not None else not (event if event is not None else True)
     event = bool(event) if event is not None else not profile
     if profile == event:
-        raise FieldError("profile", "A collection is either an event collection (`event: true`) "
-                         "or a profile collection (`profile: true`).", "invalid_kind")
+        raise InvalidInput.field("profile", Code.INVALID_KIND, "A collection is either an event "
+                                 "collection (`event: true`) or a profile collection "
+                                 "(`profile: true`).")
     return profile, event
 
 
 def _duplicate(name: str) -> Conflict:
     return Conflict(f"A collection named {name!r} exists already in this org. Choose another "
-                    "name or update that collection.", code="duplicate_name")
+                    "name or update that collection.", code=Code.DUPLICATE_NAME)
 
 
 def _save(collection: Collection) -> None:
@@ -78,9 +81,10 @@ def _check_identifiers_kept(collection: Collection, schema: dict[str, Any]) -> N
         old = avro.fields_of(collection.schema)
         for name in identifier.field_names:
             if name not in fields or avro.key_type(fields[name]) != avro.key_type(old[name]):
-                raise FieldError("schema", f"The field {name!r} makes the identifier "
-                                 f"{identifier.name!r}: keep it with its type, or delete the "
-                                 "identifier first.", "identifier_field_removed")
+                raise InvalidInput.field("schema", Code.IDENTIFIER_FIELD_REMOVED,
+                                         f"The field {name!r} makes the identifier "
+                                         f"{identifier.name!r}: keep it with its type, or delete "
+                                         "the identifier first.")
 
 
 def collection_delete(*, collection: Collection) -> None:
@@ -91,7 +95,7 @@ def collection_delete(*, collection: Collection) -> None:
     if pointing:
         names = ", ".join(f"{i.collection.name}.{i.name}" for i in pointing)
         raise Conflict(f"Foreign identifiers point at this collection ({names}). Delete them "
-                       "first.", code="collection_referenced")
+                       "first.", code=Code.COLLECTION_REFERENCED)
     collection.delete()
 
 
@@ -107,13 +111,14 @@ def identifier_create(*, collection: Collection, type: str, name: str, schema: A
             identifier.save()
     except IntegrityError as error:
         raise Conflict(f"The collection {collection.name!r} has an identifier named {name!r} "
-                       "already.", code="duplicate_name") from error
+                       "already.", code=Code.DUPLICATE_NAME) from error
     return identifier
 
 
 def identifier_checked(*, collection: Collection, type: str, schema: Any,
                        reference: Identifier | None) -> dict[str, Any]:
-    """The identifier's schema when it fits the collection (and its reference); else a 400."""
+    """The identifier's schema when it fits the collection (and its reference); else invalid
+    input or a conflict."""
     schema = checked_schema(schema)
     key_types = _identifier_key_types(collection, schema)
     if type == Identifier.Type.PRIMARY:
@@ -130,23 +135,23 @@ def _identifier_key_types(collection: Collection, schema: dict[str, Any]) -> lis
     for index, field in enumerate(schema["fields"]):
         path, name = f"schema.fields[{index}]", field["name"]
         if name not in fields:
-            problems.append((f"{path}.name", "unknown_field", f"The collection "
+            problems.append((f"{path}.name", Code.UNKNOWN_FIELD, f"The collection "
                              f"{collection.name!r} has no field {name!r}. Its fields: "
                              f"{', '.join(fields)}."))
             continue
         key = avro.key_type(fields[name])
         if key is None:
-            problems.append((f"{path}.name", "not_a_key_field", f"The field {name!r} cannot "
+            problems.append((f"{path}.name", Code.NOT_A_KEY_FIELD, f"The field {name!r} cannot "
                              "identify records: use a string, int or long field."))
         elif avro.key_type(field["type"]) != key:
-            problems.append((f"{path}.type", "type_mismatch", f"The field {name!r} is a {key} "
+            problems.append((f"{path}.type", Code.TYPE_MISMATCH, f"The field {name!r} is a {key} "
                              "in the collection's schema; declare the same type here."))
         else:
             key_types.append(key)
     if not schema["fields"]:
-        problems.append(("schema.fields", "required", "Name at least one field."))
+        problems.append(("schema.fields", Code.REQUIRED, "Name at least one field."))
     if problems:
-        raise field_errors(problems)
+        raise InvalidInput(errors=problems)
     return key_types
 
 
@@ -155,27 +160,27 @@ def _check_primary(collection: Collection, schema: dict[str, Any]) -> None:
     if existing is not None:
         raise Conflict(f"The collection {collection.name!r} has a primary identifier already "
                        f"({existing.name!r}, id {existing.id}). Delete it to make another.",
-                       code="primary_identifier_exists")
+                       code=Code.PRIMARY_IDENTIFIER_EXISTS)
     optional = [f["name"] for f in schema["fields"] if isinstance(f["type"], list)]
     if optional:
-        raise FieldError("schema.fields", f"A primary identifier cannot be optional: "
-                         f"{', '.join(optional)}.", "optional_key")
+        raise InvalidInput.field("schema.fields", Code.OPTIONAL_KEY, "A primary identifier "
+                                 f"cannot be optional: {', '.join(optional)}.")
 
 
 def _check_reference(reference: Identifier | None, key_types: list[str]) -> None:
     if reference is None:
-        raise FieldError("referenceId", "A foreign identifier needs `referenceId`: the id of "
-                         "a primary identifier in this org.", "required")
+        raise InvalidInput.field("referenceId", Code.REQUIRED, "A foreign identifier needs "
+                                 "`referenceId`: the id of a primary identifier in this org.")
     if reference.type != Identifier.Type.PRIMARY:
-        raise FieldError("referenceId", "`referenceId` must be a primary identifier.",
-                         "not_primary")
+        raise InvalidInput.field("referenceId", Code.NOT_PRIMARY,
+                                 "`referenceId` must be a primary identifier.")
     fields = avro.fields_of(reference.collection.schema)
     referenced = [avro.key_type(fields[name]) for name in reference.field_names]
     if referenced != key_types:
-        raise ValidationError({"schema.fields": [
-            f"The fields' types ({', '.join(key_types)}) must match those of the primary "
-            f"identifier {reference.name!r} ({', '.join(str(t) for t in referenced)})."
-        ]}, code="type_mismatch")
+        raise InvalidInput.field("schema.fields", Code.TYPE_MISMATCH, f"The fields' types "
+                                 f"({', '.join(key_types)}) must match those of the primary "
+                                 f"identifier {reference.name!r} "
+                                 f"({', '.join(str(t) for t in referenced)}).")
 
 
 def identifier_delete(*, identifier: Identifier) -> None:
@@ -184,5 +189,5 @@ def identifier_delete(*, identifier: Identifier) -> None:
     if pointing.exists():
         raise Conflict("Foreign identifiers point at this primary identifier: "
                        f"{', '.join(str(i.id) for i in pointing)}. Delete them first.",
-                       code="identifier_referenced")
+                       code=Code.IDENTIFIER_REFERENCED)
     identifier.delete()

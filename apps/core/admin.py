@@ -1,15 +1,30 @@
-"""What every admin form needs: the API's field errors shown on the form."""
+"""What every admin form needs: the application's errors shown on the form, where they
+belong."""
+
+import re
 
 from django import forms
-from rest_framework.exceptions import APIException, ValidationError
 
-from apps.core.errors import flatten
+from apps.core.exceptions import FieldProblem, SluiceError
+
+PATH_SEPARATOR = re.compile(r"[.\[]")  # `schema` is the field of `schema.fields[0].type`
 
 
-def add_api_errors(form: forms.BaseForm, error: APIException, field: str) -> None:
-    """Shows an API error (with its field paths) on `field` of an admin form."""
-    if isinstance(error, ValidationError):
-        for item in flatten(error.detail):
-            form.add_error(field, f"{item['attr'] or field}: {item['detail']}")
-    else:
-        form.add_error(field, str(error.detail))
+def add_errors(form: forms.BaseForm, error: SluiceError) -> None:
+    """Shows each field error on the form field its path starts with, the others (and errors
+    about no field) above the form."""
+    for problem in error.errors:
+        field = _form_field(form, problem.attr)
+        form.add_error(field, _message(problem, field))
+
+
+def _form_field(form: forms.BaseForm, attr: str | None) -> str | None:
+    name = PATH_SEPARATOR.split(attr, maxsplit=1)[0] if attr else None
+    return name if name in form.fields else None
+
+
+def _message(problem: FieldProblem, field: str | None) -> str:
+    # the path says which part of the field (or which input outside the form) is at fault
+    if problem.attr and problem.attr != field:
+        return f"{problem.attr}: {problem.detail}"
+    return problem.detail

@@ -7,6 +7,8 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from apps.core.exceptions import NotFound
+
 T = TypeVar("T")
 
 
@@ -22,7 +24,7 @@ class OrgAPIView(APIView):
     def found(self, obj: T | None) -> T:
         """The object, or the same 404 as for anything that does not exist."""
         if obj is None:
-            raise exceptions.NotFound()
+            raise NotFound()
         return obj
 
     def valid(self, serializer_class: type[serializers.Serializer], *,  # type: ignore[type-arg]

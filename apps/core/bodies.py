@@ -10,16 +10,12 @@ from collections.abc import Callable, Iterable
 from http import HTTPStatus
 from typing import Any
 
-from apps.core.errors import PROBLEM_CONTENT_TYPE, problem
+from apps.core.codes import Code
+from apps.core.errors import PROBLEM_CONTENT_TYPE, problem_of, status_of
+from apps.core.exceptions import InvalidInput, SluiceError, TooLarge, Unsupported
 
 BODY_LIMIT = 16 * 1024 * 1024  # read or inflated; Sluice's own limits are far below
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-class BodyRefused(Exception):
-    def __init__(self, status: int, code: str, detail: str) -> None:
-        super().__init__(detail)
-        self.status, self.code, self.detail = status, code, detail
 
 
 def _read(environ: dict[str, Any], chunked: bool) -> bytes:
@@ -28,7 +24,7 @@ def _read(environ: dict[str, Any], chunked: bool) -> bytes:
     body = environ["wsgi.input"].read(
         BODY_LIMIT + 1 if chunked or not length.isdigit() else min(int(length), BODY_LIMIT + 1))
     if len(body) > BODY_LIMIT:
-        raise BodyRefused(413, "request_too_large", "The request body is larger than 16 MB.")
+        raise TooLarge("The request body is larger than 16 MB.", code=Code.REQUEST_TOO_LARGE)
     return bytes(body)
 
 
@@ -37,18 +33,18 @@ def _inflated(body: bytes) -> bytes:
     try:
         plain = inflate.decompress(body, BODY_LIMIT + 1)
     except zlib.error as error:
-        raise BodyRefused(400, "invalid_encoding", f"The body is not valid gzip ({error}). "
-                          "Send it compressed with gzip, or drop Content-Encoding.") from error
+        raise InvalidInput(f"The body is not valid gzip ({error}). Send it compressed with "
+                           "gzip, or drop Content-Encoding.", code=Code.INVALID_ENCODING) from error
     if len(plain) > BODY_LIMIT:
-        raise BodyRefused(413, "request_too_large", "The request body inflates to more than "
-                          "16 MB.")
+        raise TooLarge("The request body inflates to more than 16 MB.",
+                       code=Code.REQUEST_TOO_LARGE)
     return plain
 
 
 def _plain_body(environ: dict[str, Any], encoding: str, chunked: bool) -> bytes:
     if encoding not in ("", "identity", "gzip"):
-        raise BodyRefused(415, "unsupported_encoding", f"Content-Encoding {encoding!r} is not "
-                          "supported: send the body as it is, or compressed with gzip.")
+        raise Unsupported(f"Content-Encoding {encoding!r} is not supported: send the body as "
+                          "it is, or compressed with gzip.", code=Code.UNSUPPORTED_ENCODING)
     body = _read(environ, chunked)
     return _inflated(body) if encoding == "gzip" else body
 
@@ -64,9 +60,10 @@ def bodies_framed(app: WSGIApp) -> WSGIApp:
             return app(environ, start_response)
         try:
             body = _plain_body(environ, encoding, chunked)
-        except BodyRefused as refused:
-            answer = json.dumps(problem(refused.status, refused.code, refused.detail)).encode()
-            start_response(f"{refused.status} {HTTPStatus(refused.status).phrase}", [
+        except SluiceError as refused:
+            status = status_of(refused) or 500
+            answer = json.dumps(problem_of(refused, status)).encode()
+            start_response(f"{status} {HTTPStatus(status).phrase}", [
                 ("Content-Type", PROBLEM_CONTENT_TYPE), ("Content-Length", str(len(answer)))])
             return [answer]
         environ = {**environ, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}

@@ -5,7 +5,9 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse
 
 from apps.core.bodies import BODY_LIMIT
-from apps.core.errors import NOT_FOUND_DETAIL, json_error_view
+from apps.core.codes import Code
+from apps.core.errors import error_json
+from apps.core.exceptions import InvalidInput, NotFound
 
 Handler = Callable[[HttpRequest], HttpResponse]
 
@@ -42,12 +44,13 @@ def nul_refused(get_response: Handler) -> Handler:
 
     def middleware(request: HttpRequest) -> HttpResponse:
         if "\x00" in request.path:
-            return json_error_view(404, "not_found", NOT_FOUND_DETAIL)
+            return error_json(NotFound())
         if "%00" in request.META.get("QUERY_STRING", ""):
             for name, values in request.GET.lists():
                 if any("\x00" in text for text in (name, *values)):
-                    return json_error_view(400, "nul_character", "Query parameters may not "
-                                           "contain the NUL character (%00).", attr=name)
+                    return error_json(InvalidInput("Query parameters may not contain the NUL "
+                                                   "character (%00).", code=Code.NUL_CHARACTER,
+                                                   attr=name))
         return get_response(request)
 
     return middleware

@@ -8,7 +8,8 @@ from django.db.models import QuerySet
 from rest_framework.request import Request
 
 from apps.core import links
-from apps.core.errors import FieldError
+from apps.core.codes import Code
+from apps.core.exceptions import InvalidInput
 from apps.core.ids import parse_id
 
 DEFAULT_SIZE = 20
@@ -20,10 +21,10 @@ def _positive_int(request: Request, name: str, default: int, maximum: int | None
     if raw is None:
         return default
     if not raw.isdigit() or int(raw) < (0 if name == "page" else 1):
-        raise FieldError(name, f"`{name}` must be a whole number.", "invalid")
+        raise InvalidInput.field(name, Code.INVALID, f"`{name}` must be a whole number.")
     value = int(raw)
     if maximum is not None and value > maximum:
-        raise FieldError(name, f"`{name}` may be at most {maximum}.", "max_value")
+        raise InvalidInput.field(name, Code.MAX_VALUE, f"`{name}` may be at most {maximum}.")
     return value
 
 
@@ -77,7 +78,8 @@ def cursor_params(request: Request, default: int = 100,
         return limit, None
     cursor = parse_id(raw)
     if cursor is None:
-        raise FieldError("cursor", "`cursor` is the id the previous page's `next` link gives.")
+        raise InvalidInput.field("cursor", Code.INVALID,
+                                 "`cursor` is the id the previous page's `next` link gives.")
     return limit, cursor
 
 
@@ -89,8 +91,8 @@ def time_param(request: Request, name: str) -> datetime | None:
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
     except ValueError as error:
-        raise FieldError(name, f"`{name}` is an ISO 8601 time such as 2020-05-25T14:30:00Z.",
-                         "invalid") from error
+        raise InvalidInput.field(name, Code.INVALID, f"`{name}` is an ISO 8601 time such as "
+                                 "2020-05-25T14:30:00Z.") from error
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 

@@ -12,7 +12,9 @@ from apps.catalog import avro
 from apps.catalog.models import Collection
 from apps.catalog.selectors import collection_for_ingest, collection_get
 from apps.core.apis import IngestAPIView, OrgAPIView
-from apps.core.errors import FieldError, problem
+from apps.core.codes import Code
+from apps.core.errors import problem
+from apps.core.exceptions import InvalidInput
 from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query, time_param
 from apps.core.serializers import IdField
 from apps.ingestion import body, services
@@ -83,13 +85,14 @@ def _record_query(request: Request, collection: Collection) -> RecordQuery:
         if name in READ_PARAMS:
             continue
         if name not in fields:
-            raise FieldError(name, f"{name!r} is neither a field of {collection.name!r} nor one "
-                             f"of {', '.join(sorted(READ_PARAMS))}.", "unknown_field")
+            raise InvalidInput.field(name, Code.UNKNOWN_FIELD, f"{name!r} is neither a field of "
+                                     f"{collection.name!r} nor one of "
+                                     f"{', '.join(sorted(READ_PARAMS))}.")
         try:
             equals.append((name, avro.query_value(fields[name], raw)))
         except ValueError as error:
-            raise FieldError(name, f"{raw!r} cannot be a value of {name!r}: {error}.",
-                             "invalid") from error
+            raise InvalidInput.field(name, Code.INVALID,
+                                     f"{raw!r} cannot be a value of {name!r}: {error}.") from error
     return RecordQuery(limit=limit, before=before, since=time_param(request, "since"),
                        until=time_param(request, "until"), equals=tuple(equals))
 
@@ -162,17 +165,17 @@ class SourceDataApi(IngestAPIView):
         source = self.found(source_get(org=self.org, source_id=source_id))
         payload = body.read_json(request._request)
         if not isinstance(payload, dict) or not payload:
-            raise FieldError("body", "Send {\"<collection name>\": [records...], ...}.",
-                             "invalid")
+            raise InvalidInput.field("body", Code.INVALID,
+                                     "Send {\"<collection name>\": [records...], ...}.")
         collections = {c.name: c for c in source.collections.prefetch_related("identifiers")}
         for name, records in payload.items():
             if name not in collections:
-                raise FieldError(name, f"The source {source.name!r} has no collection named "
-                                 f"{name!r}. Its collections: {', '.join(collections) or 'none'}.",
-                                 "unknown_collection")
+                raise InvalidInput.field(name, Code.UNKNOWN_COLLECTION, f"The source "
+                                         f"{source.name!r} has no collection named {name!r}. Its "
+                                         f"collections: {', '.join(collections) or 'none'}.")
             if not isinstance(records, list):
-                raise FieldError(name, "Give the records of a collection as a JSON array.",
-                                 "invalid")
+                raise InvalidInput.field(name, Code.INVALID,
+                                         "Give the records of a collection as a JSON array.")
         return ingest_answer(services.source_ingest(collections=collections, payload=payload))
 
 
@@ -226,7 +229,7 @@ class RejectedListApi(OrgAPIView):
         coll_id = request.query_params.get("collId")
         collection = collection_get(org=self.org, collection_id=coll_id) if coll_id else None
         if coll_id and collection is None:
-            raise FieldError("collId", "No collection with this id in this org.", "not_found")
+            raise InvalidInput.unknown_id("collId", "collection")
         limit, before = cursor_params(request)
         query = RecordQuery(limit=limit, before=before, since=time_param(request, "since"),
                             until=time_param(request, "until"))
@@ -267,8 +270,7 @@ class RejectedReplayApi(OrgAPIView):
         if "collId" in data:
             collection = collection_get(org=self.org, collection_id=data["collId"])
             if collection is None:
-                raise FieldError("collId", "No collection with this id in this org.",
-                                 "not_found")
+                raise InvalidInput.unknown_id("collId", "collection")
         rejected = selectors.rejected_for_replay(org=self.org, ids=data.get("ids"),
                                                  collection=collection)
         outcome = services.rejected_replay(rejected=list(rejected[: body.MAX_RECORDS]))

@@ -8,9 +8,9 @@ from typing import Any
 
 import orjson
 from django.http import HttpRequest
-from rest_framework import exceptions
 
-from apps.core.errors import PayloadTooLarge, field_errors
+from apps.core.codes import Code
+from apps.core.exceptions import InvalidInput, NotJSON, TooLarge
 from apps.core.middleware import drain_body
 
 MAX_REQUEST_BYTES = 500 * 1024
@@ -42,27 +42,26 @@ def read_json(request: HttpRequest) -> Any:
     try:
         return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
     except RecursionError as error:
-        raise exceptions.ParseError(f"nested deeper than {MAX_DEPTH} levels") from error
+        raise NotJSON(f"nested deeper than {MAX_DEPTH} levels") from error
     except (ValueError, UnicodeDecodeError) as error:
-        raise exceptions.ParseError(str(error)) from error
+        raise NotJSON(str(error)) from error
 
 
-def _too_large_request(size: int) -> PayloadTooLarge:
-    return PayloadTooLarge(f"The request is {size} bytes; at most {MAX_REQUEST_BYTES} bytes "
-                           f"(500 KB) are accepted. Send fewer records per request.",
-                           code="request_too_large")
+def _too_large_request(size: int) -> TooLarge:
+    return TooLarge(f"The request is {size} bytes; at most {MAX_REQUEST_BYTES} bytes (500 KB) "
+                    "are accepted. Send fewer records per request.", code=Code.REQUEST_TOO_LARGE)
 
 
 def check_count(count: int) -> None:
     if count > MAX_RECORDS:
-        raise PayloadTooLarge(f"The request holds {count} records; at most {MAX_RECORDS} are "
-                              "accepted per request. Split it.", code="too_many_records")
+        raise TooLarge(f"The request holds {count} records; at most {MAX_RECORDS} are accepted "
+                       "per request. Split it.", code=Code.TOO_MANY_RECORDS)
 
 
 def check_record(record: Any, path: str) -> None:
-    """A 413 or 400 naming the record (and the field) that Sluice cannot take."""
+    """Too large, or invalid input naming the record (and the field) Sluice cannot take."""
     if not isinstance(record, dict):
-        raise field_errors([(path, "not_an_object", "A record is a JSON object.")])
+        raise InvalidInput.field(path, Code.NOT_AN_OBJECT, "A record is a JSON object.")
     try:
         dumped: bytes | None = orjson.dumps(record)
     except orjson.JSONEncodeError:  # a lone surrogate, or an integer beyond 64 bits
@@ -70,12 +69,12 @@ def check_record(record: Any, path: str) -> None:
     size = len(dumped) if dumped is not None else len(json.dumps(
         record, ensure_ascii=False, separators=(",", ":")).encode("utf-8", "surrogatepass"))
     if size > MAX_RECORD_BYTES:
-        raise PayloadTooLarge(f"{path} is {size} bytes; a record may be at most "
-                              f"{MAX_RECORD_BYTES} bytes (32 KB).", code="record_too_large")
+        raise TooLarge(f"{path} is {size} bytes; a record may be at most {MAX_RECORD_BYTES} "
+                       "bytes (32 KB).", code=Code.RECORD_TOO_LARGE)
     if dumped is None or _may_be_unstorable(dumped):
         problem = _unstorable(record, path, 0)
         if problem:
-            raise field_errors([problem])
+            raise InvalidInput(errors=[problem])
 
 
 LONG_DIGITS = re.compile(rb"\d{19}")
@@ -90,11 +89,11 @@ def _may_be_unstorable(dumped: bytes) -> bool:
 
 def _unstorable(value: Any, path: str, depth: int) -> tuple[str, str, str] | None:
     if depth > MAX_DEPTH:
-        return (path, "too_deep", f"Nested deeper than {MAX_DEPTH} levels.")
+        return (path, Code.TOO_DEEP, f"Nested deeper than {MAX_DEPTH} levels.")
     if isinstance(value, str):
         return _bad_string(value, path)
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
-        return (path, "out_of_range", f"{value} does not fit any Avro number (a 64-bit long).")
+        return (path, Code.OUT_OF_RANGE, f"{value} does not fit any Avro number (a 64-bit long).")
     if isinstance(value, dict):
         for key, item in value.items():
             found = _bad_string(key, f"{path}.{key}") or _unstorable(item, f"{path}.{key}",
@@ -111,9 +110,9 @@ def _unstorable(value: Any, path: str, depth: int) -> tuple[str, str, str] | Non
 
 def _bad_string(value: str, path: str) -> tuple[str, str, str] | None:
     if "\x00" in value:
-        return (path, "nul_character", "Strings may not contain the NUL character (\\u0000).")
+        return (path, Code.NUL_CHARACTER, "Strings may not contain the NUL character (\\u0000).")
     try:
         value.encode("utf-8")
     except UnicodeEncodeError:
-        return (path, "lone_surrogate", "Strings may not contain a lone UTF-16 surrogate.")
+        return (path, Code.LONE_SURROGATE, "Strings may not contain a lone UTF-16 surrogate.")
     return None

@@ -11,22 +11,22 @@ from django.db import DatabaseError, connection
 from django.utils import timezone
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import RedisError
-from rest_framework import exceptions
 
 from apps.catalog import avro
 from apps.catalog.models import Collection, Identifier
-from apps.core.errors import RETRY_AFTER_SECONDS, Conflict
+from apps.core.codes import Code
+from apps.core.exceptions import Conflict, InvalidInput, Unavailable
 from apps.core.ids import new_id
 from apps.ingestion import body, buffer, tasks
 from apps.records.models import RejectedRecord
 from apps.records.services import Batch, rejected_update
 
 
-class QueueUnavailable(exceptions.APIException):
-    status_code = 503
+class QueueUnavailable(Unavailable):
+    """The queue (the broker or the ingestion buffer) cannot take records."""
+
+    default_code = Code.QUEUE_UNAVAILABLE
     default_detail = "Sluice cannot queue records right now; nothing was accepted. Retry soon."
-    default_code = "queue_unavailable"
-    wait = RETRY_AFTER_SECONDS  # answered as Retry-After
 
 
 @dataclass
@@ -49,7 +49,7 @@ def primary_identifier(identifiers: list[Identifier], collection: Collection) ->
         f"The collection {collection.name!r} has no primary identifier, and records are keyed "
         "by it. Add one first: POST /v1/<org>/identifiers with collId, type \"primary\", name "
         "and the schema of the fields that identify a record.",
-        code="no_primary_identifier",
+        code=Code.NO_PRIMARY_IDENTIFIER,
     )
 
 
@@ -77,7 +77,7 @@ def record_key(values: list[Any]) -> str:
 
 
 def _key_problems(primary: Identifier, data: dict[str, Any]) -> list[avro.RecordProblem]:
-    return [(name, "required", f"The field {name!r} is required: it identifies the record "
+    return [(name, Code.REQUIRED, f"The field {name!r} is required: it identifies the record "
              f"(primary identifier {primary.name!r}).")
             for name in primary.field_names if data.get(name) is None]
 
@@ -172,7 +172,7 @@ def records_of(payload: Any) -> list[Any]:
         return payload
     if isinstance(payload, dict) and set(payload) == {"records"}:
         if not isinstance(payload["records"], list):
-            raise exceptions.ValidationError({"records": ["`records` must be a JSON array."]})
+            raise InvalidInput.field("records", Code.INVALID, "`records` must be a JSON array.")
         return payload["records"]
     return [payload]
 

@@ -1,13 +1,14 @@
 from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import exceptions, serializers, status
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.catalog.models import Collection
 from apps.core.apis import OrgAPIView
-from apps.core.errors import FieldError
+from apps.core.codes import Code
+from apps.core.exceptions import InvalidInput, NotFound
 from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query
 from apps.core.serializers import HalSerializer
 from apps.profiles import selectors, services
@@ -54,7 +55,7 @@ class ProfileApi(ProfileScopedApi):
         profile_collection = self.profile_collection(collection)
         deleted = services.profile_erase(collection=profile_collection, key=key)
         if not deleted:
-            raise exceptions.NotFound()
+            raise NotFound()
         return Response({"deleted": deleted}, status=status.HTTP_200_OK)
 
 
@@ -74,11 +75,12 @@ class ProfileRelatedApi(ProfileScopedApi):
         related = dict((c.name, (c, name)) for c, name in
                        selectors.references_to(collection=profile_collection))
         if other not in related:
-            raise exceptions.NotFound()
+            raise NotFound()
         keys = [key]
         if request.query_params.get("includeChildren") == "true":
             if profile_collection.name != selectors.ACCOUNTS:
-                raise FieldError("includeChildren", "Only accounts have children.", "invalid")
+                raise InvalidInput.field("includeChildren", Code.INVALID,
+                                         "Only accounts have children.")
             keys = selectors.descendant_keys(collection=profile_collection, key=key)
         limit, before = cursor_params(request)
         target, identifier = related[other]

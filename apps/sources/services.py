@@ -3,7 +3,8 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
-from apps.core.errors import Conflict
+from apps.core.codes import Code
+from apps.core.exceptions import Conflict
 from apps.orgs.models import Org
 from apps.sources.models import Source
 
@@ -14,7 +15,7 @@ def _tracker_id() -> str:
 
 def _duplicate(name: str) -> Conflict:
     return Conflict(f"A source named {name!r} exists already in this org. Choose another name.",
-                    code="duplicate_name")
+                    code=Code.DUPLICATE_NAME)
 
 
 def source_create(*, org: Org, name: str, type: str, title: str = "", description: str = "",
@@ -52,6 +53,6 @@ def source_delete(*, source: Source) -> None:
         names = ", ".join(source.collections.values_list("name", flat=True)[:10])
         raise Conflict(
             f"The source still has collections ({names}). Delete or move them first.",
-            code="source_in_use",
+            code=Code.SOURCE_IN_USE,
         )
     source.delete()

@@ -6,26 +6,28 @@ not origin-checked."""
 
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from rest_framework import exceptions
+from django.http import HttpRequest, HttpResponse
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.errors import PROBLEM_CONTENT_TYPE, problem
+from apps.core.codes import Code
+from apps.core.errors import error_json
+from apps.core.exceptions import Forbidden
 
 ALLOW_METHODS = "POST, OPTIONS"
 ALLOW_HEADERS = "Content-Type, x-api-key, Authorization"
 PREFLIGHT_MAX_AGE = "600"
-ORIGIN_REFUSED_DETAIL = (
-    "This origin may not send to this org. Add it to the allowedOrigins of the org's web "
-    "source (PATCH /v1/<org>/sources/<id>)."
-)
 
 
-class OriginNotAllowed(exceptions.PermissionDenied):
-    default_detail = ORIGIN_REFUSED_DETAIL
-    default_code = "origin_not_allowed"
+class OriginNotAllowed(Forbidden):
+    """A web page of an origin that no web source of the org allows."""
+
+    default_code = Code.ORIGIN_NOT_ALLOWED
+    default_detail = (
+        "This origin may not send to this org. Add it to the allowedOrigins of the org's web "
+        "source (PATCH /v1/<org>/sources/<id>)."
+    )
 
 
 def _vary(response: HttpResponse | Response, header: str) -> None:
@@ -45,8 +47,7 @@ def allow(response: HttpResponse | Response, origin: str) -> None:
 
 def preflight(origin: str, allowed: bool) -> HttpResponse:
     if not allowed:
-        return JsonResponse(problem(403, "origin_not_allowed", ORIGIN_REFUSED_DETAIL),
-                            status=403, content_type=PROBLEM_CONTENT_TYPE)
+        return error_json(OriginNotAllowed())
     response = HttpResponse(status=204)
     allow(response, origin)
     response["Access-Control-Allow-Methods"] = ALLOW_METHODS

@@ -6,12 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from rest_framework import exceptions
-
 from apps.catalog import avro
 from apps.catalog.builtins import SOURCE_NAME as BUILTIN_SOURCE
 from apps.catalog.models import Collection, Identifier
-from apps.core.errors import FieldError, PayloadTooLarge, flatten
+from apps.core.codes import Code
+from apps.core.exceptions import FieldProblem, InvalidInput, TooLarge
 from apps.ingestion import body
 from apps.ingestion.services import Outcome, batches_enqueue, collection_batch
 from apps.orgs.models import Org
@@ -32,13 +31,14 @@ class Routed:
 
 
 def batch_of(payload: Any) -> list[Any]:
-    """The `batch` list of a tracker or collector body; a 400 or 413 when there is none."""
+    """The `batch` list of a tracker or collector body; invalid input when there is none, too
+    large when it holds too many items."""
     if not isinstance(payload, dict):
-        raise FieldError("body", "Send one JSON object with a `batch` array.", "invalid")
+        raise InvalidInput.field("body", Code.INVALID, "Send one JSON object with a `batch` array.")
     items = payload.get("batch")
     if not isinstance(items, list):
-        raise FieldError("batch", "`batch` must be a JSON array of items.", "required"
-                         if items is None else "invalid")
+        raise InvalidInput.field("batch", Code.REQUIRED if items is None else Code.INVALID,
+                                 "`batch` must be a JSON array of items.")
     body.check_count(len(items))
     return items
 
@@ -53,16 +53,16 @@ def _checked(item: Any, index: int, outcome: Outcome) -> bool:
     where = f"batch[{index}]"
     try:
         body.check_record(item, where)
-    except exceptions.ValidationError as error:
-        _reject(outcome, index, [
-            {"attr": e["attr"].removeprefix(where).lstrip(".") or None, "code": e["code"],
-             "detail": e["detail"]} for e in flatten(error.detail)])
-        return False
-    except PayloadTooLarge as error:
-        _reject(outcome, index, [{"attr": None, "code": error.get_codes(),
-                                  "detail": str(error.detail)}])
+    except (InvalidInput, TooLarge) as error:
+        _reject(outcome, index, [_within(problem, where) for problem in error.errors])
         return False
     return True
+
+
+def _within(problem: FieldProblem, where: str) -> dict[str, Any]:
+    """A problem of the item at `where`, its path relative to the item."""
+    attr = problem.attr.removeprefix(where).lstrip(".") if problem.attr else None
+    return {"attr": attr or None, "code": problem.code, "detail": problem.detail}
 
 
 def _problem(error: ItemProblem) -> dict[str, Any]:

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.core import signing
-from rest_framework import exceptions
 
+from apps.core.codes import Code
+from apps.core.exceptions import NotAuthenticated
 from apps.orgs.models import ApiKey, Org
 from apps.tracker.selectors import api_key_live
 
@@ -15,11 +16,12 @@ SESSION_SECONDS = 20 * 60
 SALT = "sluice.tracker.collector-session"
 
 
-class SessionExpired(exceptions.APIException):
-    status_code = 401
+class SessionExpired(NotAuthenticated):
+    """The session token is expired, forged, or of a revoked key: initialize a new one."""
+
+    default_code = Code.SESSION_EXPIRED
     default_detail = ("The session token has expired or is not valid. Call POST /api/initialize "
                       "again for a new one, then resend.")
-    default_code = "session_expired"
 
 
 @dataclass(frozen=True)
@@ -47,8 +49,8 @@ def _claims(token: Any, max_age: int | None) -> dict[str, Any]:
 
 
 def session_of(token: Any) -> CollectorSession:
-    """The live session of `token`; a 401 `session_expired` when it is expired, forged or
-    its key was revoked."""
+    """The live session of `token`; SessionExpired when it is expired, forged or its key was
+    revoked."""
     try:
         claims = _claims(token, SESSION_SECONDS)
     except signing.SignatureExpired as error:

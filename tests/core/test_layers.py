@@ -1,0 +1,42 @@
+"""Services, selectors, tasks and the modules they use speak the application's errors
+(apps/core/exceptions.py), never an interface's: nothing below the API imports DRF."""
+
+import ast
+from pathlib import Path
+
+import apps
+
+APPS = Path(apps.__file__).parent
+LAYERED = ("services.py", "selectors.py", "tasks.py")
+# modules that services use, or that raise errors outside any view
+BELOW_THE_API = [
+    "catalog/avro.py", "catalog/builtins.py", "core/codes.py", "core/exceptions.py",
+    "core/ids.py", "ingestion/body.py", "ingestion/buffer.py", "ingestion/watch.py",
+    "tracker/mapping.py", "tracker/sessions.py",
+]
+
+
+def modules_below_the_api() -> list[Path]:
+    layered = [path for name in LAYERED for path in APPS.glob(f"*/{name}")]
+    return sorted({*layered, *(APPS / name for name in BELOW_THE_API)})
+
+
+def imported(path: Path) -> list[str]:
+    """The modules `path` imports, by their full names."""
+    names = []
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            names += [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.append(node.module)
+    return names
+
+
+def test_nothing_below_the_api_imports_rest_framework():
+    modules = modules_below_the_api()
+    assert all(path.is_file() for path in modules), [p for p in modules if not p.is_file()]
+    assert len(modules) > len(BELOW_THE_API) + 10  # the globs found the apps' modules
+    offenders = {str(path.relative_to(APPS)): name for path in modules
+                 for name in imported(path)
+                 if name == "rest_framework" or name.startswith("rest_framework.")}
+    assert offenders == {}
