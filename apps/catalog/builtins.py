@@ -1,6 +1,7 @@
 """The built-in collections every org has (products, accounts, users, events, pages), with
-their Avro schemas and identifiers. The usage collector and the Fuzy-style API write into
-them through the same pipeline as any collection; they are read like any collection."""
+their Avro schemas and identifiers, and the records they start with (the default product).
+The usage collector and the Fuzy-style API write into them through the same pipeline as any
+collection; they are read like any collection."""
 
 import json
 from dataclasses import dataclass
@@ -10,7 +11,9 @@ from django.db import transaction
 
 from apps.catalog import services
 from apps.catalog.models import Collection, Identifier
+from apps.ingestion.services import Outcome, collection_batch
 from apps.orgs.models import Org
+from apps.records.services import batches_store
 from apps.sources.models import Source
 
 SCHEMAS = Path(__file__).resolve().parent / "builtin_schemas"
@@ -23,10 +26,13 @@ class Builtin:
     key: str
     profile: bool
     references: tuple[tuple[str, str], ...] = ()  # (field, collection it points at)
+    records: tuple[dict[str, object], ...] = ()  # stored with the collection
 
 
+DEFAULT_PRODUCT = {"productId": "default", "name": "Default product", "description": None,
+                   "isDefault": True}
 BUILTINS = (
-    Builtin("products", "productId", profile=True),
+    Builtin("products", "productId", profile=True, records=(DEFAULT_PRODUCT,)),
     Builtin("accounts", "accountId", profile=True,
             references=(("parentAccountId", "accounts"),)),
     Builtin("users", "userId", profile=True, references=(("accountId", "accounts"),)),
@@ -70,4 +76,12 @@ def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
             services.identifier_create(
                 collection=collection, type=Identifier.Type.FOREIGN, name=field,
                 schema=_key_schema(field, field), reference=primaries[target])
+        if builtin.records:
+            _records_store(collection, builtin.records)
     return existing
+
+
+def _records_store(collection: Collection, records: tuple[dict[str, object], ...]) -> None:
+    """Stores a new collection's starting records at once, validated like any record."""
+    batch = collection_batch(collection=collection, records=list(records), outcome=Outcome())
+    batches_store(batches=[batch])

@@ -9,15 +9,15 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.catalog.builtins import builtin_collections_ensure
 from apps.core.errors import field_errors
 from apps.core.permissions import WRITE_KEY_DETAIL
-from apps.fuzy import services
+from apps.fuzy import selectors, services
 from apps.ingestion.apis import INGEST_ANSWER, ingest_answer
 from apps.ingestion.body import read_json
-from apps.records.models import Record
 
 RECORD = inline_serializer("FuzyRecord", {"data": serializers.DictField()})
+PARTIAL_NOTE = ("Each object names only what changes; the other fields keep their stored "
+                "values, and a map (`traits`, `paymentProcessorIds`) merges key by key.")
 
 
 class KeyOrgPermission(BasePermission):
@@ -53,7 +53,7 @@ class FuzyAPIView(APIView):
         return items
 
     def read(self, collection: str, key: str) -> Response:
-        data = services.stored(org=self.org, collection=collection, key=key)
+        data = selectors.profile_data(org=self.org, collection=collection, key=key)
         if data is None:
             raise exceptions.NotFound()
         return Response(data)
@@ -71,14 +71,13 @@ class ProductListApi(FuzyAPIView):
         "products": serializers.ListField(child=serializers.DictField())}),
         operation_id="v3_products_list")
     def get(self, request: Request) -> Response:
-        services.default_product_ensure(org=self.org)
-        products = builtin_collections_ensure(org=self.org)["products"]
-        rows = Record.objects.filter(collection=products).order_by("id")
-        return Response({"products": [row.data for row in rows]})
+        return Response({"products": selectors.products_data(org=self.org)})
 
     @extend_schema(request=inline_serializer("FuzyProduct", {
-        "productId": serializers.CharField(), "name": serializers.CharField()}),
-        responses={202: INGEST_ANSWER}, operation_id="v3_products_create")
+        "productId": serializers.CharField(), "name": serializers.CharField(
+            required=False, help_text="required when the product is new")}),
+        responses={202: INGEST_ANSWER}, operation_id="v3_products_create",
+        description=PARTIAL_NOTE)
     def post(self, request: Request) -> Response:
         return self.write("products", "productId", self.items("products"))
 
@@ -86,17 +85,14 @@ class ProductListApi(FuzyAPIView):
 class ProductDetailApi(FuzyAPIView):
     @extend_schema(responses=RECORD, operation_id="v3_products_read")
     def get(self, request: Request, product_id: str) -> Response:
-        services.default_product_ensure(org=self.org)
         return self.read("products", product_id)
 
     @extend_schema(request=inline_serializer("FuzyProductChange", {
-        "name": serializers.CharField()}), responses={202: INGEST_ANSWER},
-        operation_id="v3_products_update")
+        "name": serializers.CharField(required=False)}), responses={202: INGEST_ANSWER},
+        operation_id="v3_products_update", description=PARTIAL_NOTE)
     def put(self, request: Request, product_id: str) -> Response:
-        current = services.stored(org=self.org, collection="products", key=product_id) or {}
         [change] = self.items("products")[:1] or [{}]
-        return self.write("products", "productId", [{**current, **change,
-                                                     "productId": product_id}])
+        return self.write("products", "productId", [{**change, "productId": product_id}])
 
 
 class AccountListApi(FuzyAPIView):
@@ -104,7 +100,8 @@ class AccountListApi(FuzyAPIView):
         "accountId": serializers.CharField(), "name": serializers.CharField(required=False),
         "parentAccountId": serializers.CharField(required=False),
         "paymentProcessorIds": serializers.DictField(required=False)}),
-        responses={202: INGEST_ANSWER}, operation_id="v3_accounts_upsert")
+        responses={202: INGEST_ANSWER}, operation_id="v3_accounts_upsert",
+        description=PARTIAL_NOTE)
     def post(self, request: Request) -> Response:
         accounts = self.items("accounts")
         cycles = services.account_cycle_problems(org=self.org, accounts=accounts,
@@ -126,7 +123,8 @@ class UserListApi(FuzyAPIView):
         "email": serializers.CharField(required=False),
         "traits": serializers.DictField(required=False),
         "paymentProcessorIds": serializers.DictField(required=False)}),
-        responses={202: INGEST_ANSWER}, operation_id="v3_users_upsert")
+        responses={202: INGEST_ANSWER}, operation_id="v3_users_upsert",
+        description=PARTIAL_NOTE)
     def post(self, request: Request) -> Response:
         return self.write("users", "userId", self.items("users"))
 

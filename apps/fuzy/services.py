@@ -4,82 +4,34 @@ built-in collections, through the same validation and pipeline as any record."""
 import uuid
 from typing import Any
 
-from django.utils import timezone
-
 from apps.catalog.builtins import builtin_collections_ensure
-from apps.catalog.models import Collection
 from apps.core.errors import field_errors
-from apps.core.ids import new_id
-from apps.ingestion.services import Outcome, check_records, source_ingest
+from apps.fuzy.selectors import account_parents
+from apps.ingestion.services import Outcome, source_ingest
 from apps.orgs.models import Org
-from apps.records.models import Record
-from apps.records.services import Batch, batches_store
 
-DEFAULT_PRODUCT = {"productId": "default", "name": "Default product", "description": None,
-                   "isDefault": True}
 Problem = tuple[str, str, str]
 
-
-KEYS = {"products": "productId", "accounts": "accountId", "users": "userId"}
-
-
-def _updates(collection: Collection, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Each row over the stored state of its profile (and the rows before it), so that an
-    update names only what changes and keeps the rest, as the Fuzy API's users expect."""
-    field = KEYS[collection.name]
-    keys = {str(row[field]) for row in rows if row.get(field)}
-    state = dict(Record.objects.filter(collection=collection, key__in=keys).values_list(
-        "key", "data"))
-    merged = []
-    for row in rows:
-        key = str(row.get(field))
-        state[key] = {**state.get(key, {}), **row}
-        merged.append(state[key])
-    return merged
+# Each names only what changes: merged into the stored profile where records are stored.
+PARTIAL = frozenset({"products", "accounts", "users"})
 
 
 def builtin_write(*, org: Org, records: dict[str, list[dict[str, Any]]]) -> Outcome:
     """Queues records of built-in collections (by name), all in one message; products,
-    accounts and users are updated field by field."""
+    accounts and users are partial records, so concurrent updates of one all apply."""
     collections = builtin_collections_ensure(org=org)
-    for name, rows in records.items():
-        check_records(rows, name)  # before their keys are looked up
-    payload = {name: _updates(collections[name], rows) if name in KEYS else rows
-               for name, rows in records.items() if rows}
-    return source_ingest(collections=collections, payload=payload)
-
-
-def default_product_ensure(*, org: Org) -> None:
-    """Every org has its default product; it is stored at once the first time it is needed."""
-    products = builtin_collections_ensure(org=org)["products"]
-    if Record.objects.filter(collection=products, key="default").exists():
-        return
-    batches_store(batches=[Batch(
-        org.id, products.id, products.schema_version, timezone.now().isoformat(),
-        records=[[new_id(), "default", {"productId": "default"}, DEFAULT_PRODUCT]],
-    )])
-
-
-def stored(*, org: Org, collection: str, key: str) -> dict[str, Any] | None:
-    """The current data of a built-in record, or None."""
-    record = Record.objects.filter(collection__org=org, collection__name=collection,
-                                   key=key).first()
-    return record.data if record else None
-
-
-def _parents(org: Org) -> dict[str, str | None]:
-    rows = Record.objects.filter(collection__org=org, collection__name="accounts").values_list(
-        "key", "data__parentAccountId")
-    return dict(rows)
+    payload = {name: rows for name, rows in records.items() if rows}
+    return source_ingest(collections=collections, payload=payload, partial=PARTIAL)
 
 
 def account_cycle_problems(*, org: Org, accounts: list[dict[str, Any]],
                            path: str) -> list[Problem]:
     """A problem for each account whose parent chain (stored accounts and the ones given)
     leads back to itself."""
-    parents = _parents(org)
+    parents = account_parents(org=org)
     for account in accounts:
-        parents[str(account.get("accountId"))] = account.get("parentAccountId")
+        if "parentAccountId" in account:  # else it keeps the stored one
+            parents[str(account.get("accountId"))] = account["parentAccountId"]
     problems = []
     for index, account in enumerate(accounts):
         start, seen = account.get("accountId"), set()
@@ -154,6 +106,5 @@ def events_write(*, org: Org, events: list[Any]) -> Outcome:
     problems += account_cycle_problems(org=org, accounts=accounts, path="accounts")
     if problems:
         raise field_errors(problems)
-    default_product_ensure(org=org)
     return builtin_write(org=org, records={"accounts": accounts, "users": users,
                                            "events": rows})

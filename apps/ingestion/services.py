@@ -18,7 +18,7 @@ from apps.core.codes import Code
 from apps.core.exceptions import Conflict, InvalidInput, Unavailable
 from apps.core.ids import new_id
 from apps.ingestion import body, buffer, tasks
-from apps.records.models import RejectedRecord
+from apps.records.models import Record, RejectedRecord
 from apps.records.services import Batch, rejected_update
 
 
@@ -83,31 +83,127 @@ def _key_problems(primary: Identifier, data: dict[str, Any]) -> list[avro.Record
 
 
 def collection_batch(*, collection: Collection, records: list[Any], outcome: Outcome,
-                     label: dict[str, Any] | None = None) -> Batch:
-    """Validates `records` of one collection into a batch, telling `outcome` about each."""
+                     label: dict[str, Any] | None = None, partial: bool = False) -> Batch:
+    """Validates `records` of one collection into a batch, telling `outcome` about each.
+    Partial records name only the fields they change (see _partial_batch)."""
     identifiers = list(collection.identifiers.all())
     primary = primary_identifier(identifiers, collection)
     validator = avro.validator_for(collection.id, collection.schema_version, collection.schema)
     received_at = timezone.now().isoformat()
     batch = Batch(collection.org_id, collection.id, collection.schema_version, received_at)
+    if partial:
+        return _partial_batch(batch, identifiers, primary, validator, records, outcome, label)
     for index, raw in enumerate(records):
         record = _with_system_fields(raw, validator.fields, received_at)
         data, unknown = validator.split(record)
         problems = validator.problems(data) or _key_problems(primary, data)
-        where = {**(label or {}), "index": index}
-        if unknown:
-            outcome.warnings.append({**where, "fields": unknown, "detail": "Fields not in the "
-                                     f"schema were not stored: {', '.join(unknown)}."})
+        where = _told(outcome, label, index, unknown)
         if problems:
-            errors = [{"attr": attr, "code": code, "detail": detail}
-                      for attr, code, detail in problems]
-            batch.rejected.append([new_id(), record, errors])
-            outcome.rejected.append({**where, "errors": errors})
+            _rejected(batch, outcome, where, record, problems)
             continue
         key = record_key([data[name] for name in primary.field_names])
         batch.records.append([new_id(), key, _identifier_values(identifiers, data), data])
         outcome.accepted += 1
     return batch
+
+
+def _told(outcome: Outcome, label: dict[str, Any] | None, index: int,
+          unknown: list[str]) -> dict[str, Any]:
+    """Where the record stands in the request; warns of the fields not in the schema."""
+    where = {**(label or {}), "index": index}
+    if unknown:
+        outcome.warnings.append({**where, "fields": unknown, "detail": "Fields not in the "
+                                 f"schema were not stored: {', '.join(unknown)}."})
+    return where
+
+
+def _rejected(batch: Batch, outcome: Outcome, where: dict[str, Any], record: dict[str, Any],
+              problems: list[avro.RecordProblem]) -> None:
+    errors = [{"attr": attr, "code": code, "detail": detail} for attr, code, detail in problems]
+    batch.rejected.append([new_id(), record, errors])
+    outcome.rejected.append({**where, "errors": errors})
+
+
+@dataclass
+class _Partial:
+    """A partial record as checked: its key and fields once valid, else its problems."""
+
+    record: dict[str, Any]
+    unknown: list[str]
+    key: str = ""
+    fields: dict[str, Any] = field(default_factory=dict)  # the schema fields given
+    problems: list[avro.RecordProblem] = field(default_factory=list)
+    missing: list[avro.RecordProblem] = field(default_factory=list)  # for a first write
+
+
+def _partial_batch(batch: Batch, identifiers: list[Identifier], primary: Identifier,
+                   validator: avro.RecordValidator, records: list[Any], outcome: Outcome,
+                   label: dict[str, Any] | None) -> Batch:
+    """Partial records: the fields each names must be valid, and its key given. A field the
+    schema requires without a default may be left out once the record exists (stored, or
+    made whole earlier in the batch); a first write fills the others with their defaults."""
+    checked = [_partial_checked(validator, identifiers, primary,
+                                _with_system_fields(raw, validator.fields, batch.received_at))
+               for raw in records]
+    wanting = [item.key for item in checked if item.missing and not item.problems]
+    whole = set(Record.objects.filter(collection_id=batch.collection_id, key__in=wanting)
+                .values_list("key", flat=True)) if wanting else set()
+    for index, item in enumerate(checked):
+        where = _told(outcome, label, index, item.unknown)
+        problems = item.problems or ([] if item.key in whole else item.missing)
+        if problems:
+            _rejected(batch, outcome, where, item.record, problems)
+            continue
+        whole.add(item.key)
+        batch.records.append([new_id(), item.key, _identifier_patch(identifiers, item.fields),
+                              item.fields])
+        outcome.accepted += 1
+    defaults = {name: spec["default"] for name, spec in validator.fields.items()
+                if "default" in spec}
+    batch.partial = {"data": defaults, "identifiers": _identifier_values(identifiers, defaults),
+                     "maps": [name for name, spec in validator.fields.items()
+                              if _is_map(spec["type"])]}
+    return batch
+
+
+def _partial_checked(validator: avro.RecordValidator, identifiers: list[Identifier],
+                     primary: Identifier, record: dict[str, Any]) -> _Partial:
+    data, unknown = validator.split(record)
+    item = _Partial(record, unknown)
+    given = {name for name in record if name in validator.fields}
+    for problem in validator.problems(data):
+        named = problem[0].split(".")[0].split("[")[0] in given | set(primary.field_names)
+        (item.problems if named else item.missing).append(problem)
+    item.problems = (item.problems or _key_problems(primary, data)
+                     or _identifier_gaps(identifiers, given))
+    if not item.problems:
+        item.key = record_key([data[name] for name in primary.field_names])
+        item.fields = {name: data[name] for name in given}
+    return item
+
+
+def _identifier_gaps(identifiers: list[Identifier], given: set[str]
+                     ) -> list[avro.RecordProblem]:
+    """An identifier of several fields is changed whole: all of its fields, or none."""
+    return [(name, "required", f"A partial record gives every field of the identifier "
+             f"{identifier.name!r} or none of them.")
+            for identifier in identifiers if given & set(identifier.field_names)
+            for name in identifier.field_names if name not in given]
+
+
+def _identifier_patch(identifiers: list[Identifier], patch: dict[str, Any]) -> dict[str, Any]:
+    """The values of the identifiers whose fields the patch gives; None: no longer set."""
+    values: dict[str, Any] = {}
+    for identifier in identifiers:
+        if all(name in patch for name in identifier.field_names):
+            values[identifier.name] = _identifier_values([identifier], patch).get(
+                identifier.name)
+    return values
+
+
+def _is_map(field_type: Any) -> bool:
+    branches = field_type if isinstance(field_type, list) else [field_type]
+    return any(isinstance(branch, dict) and branch.get("type") == "map" for branch in branches)
 
 
 def check_records(records: list[Any], path: str) -> None:
@@ -188,15 +284,17 @@ def collection_ingest(*, collection: Collection, payload: Any) -> Outcome:
     return outcome
 
 
-def source_ingest(*, collections: dict[str, Collection], payload: dict[str, list[Any]]) -> Outcome:
-    """Validates and queues records of several collections of one source, in one message."""
+def source_ingest(*, collections: dict[str, Collection], payload: dict[str, list[Any]],
+                  partial: frozenset[str] = frozenset()) -> Outcome:
+    """Validates and queues records of several collections of one source, in one message;
+    those of the collections named in `partial` are partial records."""
     body.check_count(sum(len(records) for records in payload.values()))
     for name, records in payload.items():
         check_records(records, name)
     outcome = Outcome()
     batches = [
         collection_batch(collection=collections[name], records=records, outcome=outcome,
-                         label={"collection": name})
+                         label={"collection": name}, partial=name in partial)
         for name, records in payload.items()
     ]
     batches_enqueue(batches)

@@ -2,23 +2,9 @@
 records of the built-in collections and readable through the data API too."""
 
 import httpx
-import pytest
 
-from apps.records.models import Record
+from tests.fuzy.helpers import stored
 from tests.helpers import validation, wait_for
-
-
-@pytest.fixture
-def v3(api, worker):
-    with httpx.Client(base_url=f"{api.root}/v3", timeout=30,
-                      headers={"x-api-key": api.org.secret_key}) as client:
-        client.org = api.org
-        yield client
-
-
-def stored(api, collection, key):
-    return wait_for(lambda: Record.objects.filter(
-        collection__org__slug=api.org.slug, collection__name=collection, key=key).first())
 
 
 def test_the_seed_flow(api, v3, orm):
