@@ -1,10 +1,13 @@
-"""Small builders shared by API tests: they go through the live HTTP API like a user."""
+"""Small builders and checks shared by tests: the builders go through the live HTTP API like a
+user; `refused` checks the code of an error a service raises."""
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 import httpx
+import pytest
 
 from tests.fixtures import schema
 
@@ -100,3 +103,32 @@ def stored_keys(coll_id: int, count: int) -> list[str]:
     stored = Record.objects.filter(collection_id=coll_id)
     wait_for(lambda: stored.count() == count, timeout=60)
     return sorted(stored.values_list("key", flat=True))
+
+
+def codes_of(error: BaseException) -> set[str]:
+    """The stable codes an error carries (`get_codes()` or `.code`), whatever its class: unit
+    tests of services assert the code, never the exception class."""
+    found: set[str] = set()
+
+    def collect(codes: Any) -> None:
+        if isinstance(codes, dict):
+            for value in codes.values():
+                collect(value)
+        elif isinstance(codes, list | tuple):
+            for value in codes:
+                collect(value)
+        elif isinstance(codes, str):
+            found.add(codes)
+
+    if callable(getattr(error, "get_codes", None)):
+        collect(error.get_codes())  # type: ignore[attr-defined]
+    collect(getattr(error, "code", None))
+    return found
+
+
+@contextmanager
+def refused(code: str) -> Iterator[None]:
+    """Expects the block to raise an error carrying `code` (see codes_of)."""
+    with pytest.raises(Exception) as raised:  # noqa: B017  (the class is not the contract)
+        yield
+    assert code in codes_of(raised.value), f"{raised.value!r} carries {codes_of(raised.value)}"

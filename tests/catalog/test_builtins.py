@@ -1,0 +1,71 @@
+"""The built-in collections every org has, made once with their identifiers."""
+
+import json
+
+import pytest
+
+from apps.catalog.builtins import BUILTINS, SCHEMAS, builtin_collections_ensure
+from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.sources.models import Source
+from tests.factories import OrgFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_every_org_gets_the_built_in_collections_with_their_identifiers():
+    org = OrgFactory()
+    made = builtin_collections_ensure(org=org)
+    assert sorted(made) == ["accounts", "events", "pages", "products", "users"]
+    source = Source.objects.get(org=org)
+    assert (source.name, source.type) == ("builtin", "api")
+    kinds = {c.name: (c.profile, c.event, c.source_id, c.schema_version)
+             for c in Collection.objects.filter(org=org)}
+    assert kinds == {
+        "products": (True, False, source.id, 1), "accounts": (True, False, source.id, 1),
+        "users": (True, False, source.id, 1), "events": (False, True, source.id, 1),
+        "pages": (False, True, source.id, 1),
+    }
+    for builtin in BUILTINS:
+        assert made[builtin.name].schema == json.loads(
+            (SCHEMAS / f"{builtin.name}.avsc").read_text())
+    identifiers = {(i.collection.name, i.name): (i.type, i.field_names, i.reference and (
+        i.reference.collection.name, i.reference.name))
+        for i in Identifier.objects.filter(org=org).select_related(
+            "collection", "reference__collection")}
+    assert identifiers == {
+        ("products", "productId"): ("primary", ["productId"], None),
+        ("accounts", "accountId"): ("primary", ["accountId"], None),
+        ("accounts", "parentAccountId"): ("foreign", ["parentAccountId"],
+                                          ("accounts", "accountId")),
+        ("users", "userId"): ("primary", ["userId"], None),
+        ("users", "accountId"): ("foreign", ["accountId"], ("accounts", "accountId")),
+        ("events", "eventId"): ("primary", ["eventId"], None),
+        ("events", "userId"): ("foreign", ["userId"], ("users", "userId")),
+        ("events", "accountId"): ("foreign", ["accountId"], ("accounts", "accountId")),
+        ("events", "productId"): ("foreign", ["productId"], ("products", "productId")),
+        ("pages", "eventId"): ("primary", ["eventId"], None),
+        ("pages", "userId"): ("foreign", ["userId"], ("users", "userId")),
+        ("pages", "accountId"): ("foreign", ["accountId"], ("accounts", "accountId")),
+    }
+
+
+def test_ensuring_again_makes_nothing_new():
+    org = OrgFactory()
+    first = builtin_collections_ensure(org=org)
+    counts = (Collection.objects.filter(org=org).count(),
+              Identifier.objects.filter(org=org).count(),
+              SchemaVersion.objects.filter(collection__org=org).count())
+    again = builtin_collections_ensure(org=org)
+    assert {name: c.id for name, c in again.items()} == {name: c.id for name, c in first.items()}
+    assert (Collection.objects.filter(org=org).count(),
+            Identifier.objects.filter(org=org).count(),
+            SchemaVersion.objects.filter(collection__org=org).count()) == counts == (5, 12, 5)
+
+
+def test_each_org_has_built_in_collections_of_its_own():
+    one, other = OrgFactory(), OrgFactory()
+    mine = builtin_collections_ensure(org=one)
+    theirs = builtin_collections_ensure(org=other)
+    assert {c.org_id for c in mine.values()} == {one.id}
+    assert {c.org_id for c in theirs.values()} == {other.id}
+    assert not {c.id for c in mine.values()} & {c.id for c in theirs.values()}

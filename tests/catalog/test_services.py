@@ -1,0 +1,337 @@
+"""Writes of the catalog, in a rolled-back transaction: collections and their numbered schema
+versions, identifiers that fit their collection, and what may not be deleted. A refused write
+leaves nothing behind."""
+
+from typing import Any
+
+import pytest
+
+from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.catalog.services import (
+    collection_create,
+    collection_delete,
+    collection_update,
+    identifier_create,
+    identifier_delete,
+)
+from tests.factories import (
+    CollectionFactory,
+    IdentifierFactory,
+    SourceFactory,
+    key_schema,
+)
+from tests.fixtures import schema
+from tests.helpers import refused
+
+pytestmark = pytest.mark.django_db
+
+
+def versions(collection: Collection) -> list[tuple[int, dict[str, Any]]]:
+    return list(SchemaVersion.objects.filter(collection=collection).order_by("version")
+                .values_list("version", "schema"))
+
+
+def with_field(avro: dict[str, Any], name: str, kind: Any) -> dict[str, Any]:
+    return {**avro, "fields": [*avro["fields"], {"name": name, "type": kind}]}
+
+
+PEOPLE = {"type": "record", "name": "person", "fields": [
+    {"name": "personId", "type": "string"}, {"name": "seq", "type": "long"},
+    {"name": "age", "type": "int"}, {"name": "score", "type": "double"},
+    {"name": "nickname", "type": ["null", "string"], "default": None},
+]}
+
+
+# ---------------------------------------------------------------------------
+# Collections
+# ---------------------------------------------------------------------------
+def test_a_new_collection_has_schema_version_1():
+    source = SourceFactory()
+    collection = collection_create(org=source.org, source=source, name="bookings",
+                                   schema=schema("flight-booking"))
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.org, stored.source, stored.name, stored.schema, stored.schema_version,
+            stored.event, stored.profile) == (source.org, source, "bookings",
+                                              schema("flight-booking"), 1, True, False)
+    assert versions(collection) == [(1, schema("flight-booking"))]
+
+
+@pytest.mark.parametrize(("profile", "event", "kind"), [
+    (None, None, (False, True)), (True, None, (True, False)), (None, False, (True, False)),
+    (False, None, (False, True)), (None, True, (False, True)), (True, False, (True, False)),
+    (False, True, (False, True)),
+])
+def test_a_collection_is_either_of_events_or_of_profiles(profile, event, kind):
+    source = SourceFactory()
+    collection = collection_create(org=source.org, source=source, name="c", profile=profile,
+                                   event=event, schema=schema("flight-booking"))
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.profile, stored.event) == kind
+
+
+@pytest.mark.parametrize(("profile", "event"), [(True, True), (False, False)])
+def test_a_collection_both_or_neither_is_refused(profile, event):
+    source = SourceFactory()
+    with refused("invalid_kind"):
+        collection_create(org=source.org, source=source, name="c", profile=profile,
+                          event=event, schema=schema("flight-booking"))
+    assert not Collection.objects.filter(org=source.org).exists()
+
+
+def test_a_collection_with_an_invalid_schema_is_not_made():
+    source = SourceFactory()
+    broken = with_field(schema("flight-booking"), "when", "timestamp")
+    with refused("invalid_schema"):
+        collection_create(org=source.org, source=source, name="c", schema=broken)
+    assert not Collection.objects.filter(org=source.org).exists()
+    assert not SchemaVersion.objects.filter(collection__org=source.org).exists()
+
+
+def test_a_collection_name_is_taken_once_per_org():
+    first = CollectionFactory(name="bookings")
+    with refused("duplicate_name"):
+        collection_create(org=first.org, source=first.source, name="bookings",
+                          schema=PEOPLE)
+    assert list(Collection.objects.filter(org=first.org)) == [first]
+    assert versions(first) == [(1, schema("flight-booking"))]
+    elsewhere = CollectionFactory(name="bookings")
+    assert elsewhere.org != first.org
+
+
+def test_a_changed_schema_becomes_the_next_version():
+    collection = CollectionFactory()
+    v2 = with_field(schema("flight-booking"), "seats", ["null", "int"])
+    v3 = with_field(v2, "price", ["null", "double"])
+    collection_update(collection=collection, changes={"schema": v2})
+    collection_update(collection=collection, changes={"schema": v3})
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.schema, stored.schema_version) == (v3, 3)
+    assert versions(collection) == [(1, schema("flight-booking")), (2, v2), (3, v3)]
+
+
+def test_the_same_schema_again_is_no_new_version():
+    collection = CollectionFactory()
+    collection_update(collection=collection, changes={"schema": schema("flight-booking"),
+                                                      "name": "renamed"})
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.name, stored.schema_version) == ("renamed", 1)
+    assert len(versions(collection)) == 1
+
+
+def test_update_moves_renames_and_changes_the_kind():
+    collection = CollectionFactory()
+    other_source = SourceFactory(org=collection.org)
+    collection_update(collection=collection, changes={
+        "name": "people", "source": other_source, "profile": True})
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.name, stored.source, stored.profile, stored.event) == (
+        "people", other_source, True, False)
+
+
+def test_an_invalid_new_schema_changes_nothing():
+    collection = CollectionFactory(name="bookings")
+    with refused("invalid_schema"):
+        collection_update(collection=collection, changes={
+            "schema": with_field(schema("flight-booking"), "x", "nope"), "name": "renamed"})
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.name, stored.schema, stored.schema_version) == (
+        "bookings", schema("flight-booking"), 1)
+    assert len(versions(collection)) == 1
+
+
+def test_a_rename_onto_a_taken_name_changes_nothing():
+    taken = CollectionFactory(name="taken")
+    collection = CollectionFactory(org=taken.org, source=taken.source, name="mine")
+    v2 = with_field(schema("flight-booking"), "seats", ["null", "int"])
+    with refused("duplicate_name"):
+        collection_update(collection=collection, changes={"name": "taken", "schema": v2})
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.name, stored.schema_version) == ("mine", 1)
+    assert len(versions(collection)) == 1
+
+
+def test_a_new_schema_must_keep_the_identifiers_fields_with_their_types():
+    identifier = IdentifierFactory(key_fields=("eventId",))
+    collection = identifier.collection
+    without = {**schema("flight-booking"), "fields": [
+        f for f in schema("flight-booking")["fields"] if f["name"] != "eventId"]}
+    retyped = {**schema("flight-booking"), "fields": [
+        {**f, "type": "long"} if f["name"] == "eventId" else f
+        for f in schema("flight-booking")["fields"]]}
+    for changed in (without, retyped):
+        with refused("identifier_field_removed"):
+            collection_update(collection=Collection.objects.get(id=collection.id),
+                              changes={"schema": changed})
+    assert Collection.objects.get(id=collection.id).schema_version == 1
+    assert len(versions(collection)) == 1
+
+    kept = with_field(schema("flight-booking"), "seats", ["null", "int"])
+    collection_update(collection=Collection.objects.get(id=collection.id),
+                      changes={"schema": kept})
+    assert Collection.objects.get(id=collection.id).schema_version == 2
+
+
+def test_delete_removes_the_collection_its_versions_and_identifiers():
+    identifier = IdentifierFactory()
+    collection = identifier.collection
+    collection_update(collection=collection, changes={
+        "schema": with_field(schema("flight-booking"), "seats", ["null", "int"])})
+    other = CollectionFactory(org=collection.org, source=collection.source)
+    collection_delete(collection=collection)
+    assert list(Collection.objects.filter(org=collection.org)) == [other]
+    assert not SchemaVersion.objects.filter(collection_id=collection.id).exists()
+    assert not Identifier.objects.filter(id=identifier.id).exists()
+
+
+def test_a_collection_another_ones_foreign_identifier_points_at_is_kept():
+    primary = IdentifierFactory()
+    pointing = CollectionFactory(org=primary.collection.org, source=primary.collection.source)
+    foreign = IdentifierFactory(collection=pointing, type=Identifier.Type.FOREIGN,
+                                reference=primary)
+    with refused("collection_referenced"):
+        collection_delete(collection=primary.collection)
+    assert Collection.objects.filter(id=primary.collection_id).exists()
+    assert Identifier.objects.filter(id__in=[primary.id, foreign.id]).count() == 2
+
+
+# ---------------------------------------------------------------------------
+# Identifiers
+# ---------------------------------------------------------------------------
+def people(**fields: Any) -> Collection:
+    return CollectionFactory(schema=PEOPLE, profile=True, event=False, **fields)
+
+
+def test_a_primary_identifier_is_made_on_key_fields_of_the_same_types():
+    collection = people()
+    made = identifier_create(collection=collection, type=Identifier.Type.PRIMARY,
+                             name="person", schema=key_schema("person", [
+                                 ("personId", "string"), ("seq", "long")]))
+    stored = Identifier.objects.get(id=made.id)
+    assert (stored.org_id, stored.collection, stored.type, stored.name, stored.reference) == (
+        collection.org_id, collection, "primary", "person", None)
+    assert stored.schema == key_schema("person", [("personId", "string"), ("seq", "long")])
+    assert stored.field_names == ["personId", "seq"]
+
+
+@pytest.mark.parametrize(("fields", "code"), [
+    ([("nobody", "string")], "unknown_field"),
+    ([("score", "double")], "not_a_key_field"),
+    ([("nickname", "string"), ("score", "double")], "not_a_key_field"),
+    ([("age", "long")], "type_mismatch"),
+    ([("personId", "int")], "type_mismatch"),
+    ([], "required"),
+    ([("personId", ["null", "string"])], "optional_key"),
+])
+def test_an_identifier_that_does_not_fit_its_collection_is_not_made(fields, code):
+    collection = people()
+    with refused(code):
+        identifier_create(collection=collection, type=Identifier.Type.PRIMARY, name="person",
+                          schema=key_schema("person", fields))
+    assert not Identifier.objects.filter(collection=collection).exists()
+
+
+def test_an_identifier_with_an_invalid_schema_is_not_made():
+    collection = people()
+    with refused("invalid_schema"):
+        identifier_create(collection=collection, type=Identifier.Type.PRIMARY, name="person",
+                          schema=key_schema("person", [("personId", "text")]))
+    assert not Identifier.objects.filter(collection=collection).exists()
+
+
+def test_a_collection_has_one_primary_identifier():
+    first = IdentifierFactory(collection=people(), key_fields=("personId",))
+    with refused("primary_identifier_exists"):
+        IdentifierFactory(collection=first.collection, key_fields=("seq",))
+    assert list(Identifier.objects.filter(collection=first.collection)) == [first]
+
+
+def test_identifier_names_are_taken_once_per_collection():
+    first = IdentifierFactory(collection=people(), name="person", key_fields=("personId",))
+    with refused("duplicate_name"):
+        IdentifierFactory(collection=first.collection, name="person",
+                          type=Identifier.Type.FOREIGN, reference=first,
+                          key_fields=("personId",))
+    assert list(Identifier.objects.filter(collection=first.collection)) == [first]
+    elsewhere = IdentifierFactory(collection=people(org=first.collection.org,
+                                                    source=first.collection.source),
+                                  name="person", key_fields=("personId",))
+    assert elsewhere.name == first.name
+
+
+def test_a_foreign_identifier_points_at_a_primary_one_with_the_same_key_types():
+    primary = IdentifierFactory(collection=people(), key_fields=("personId",))
+    bookings = CollectionFactory(org=primary.collection.org, source=primary.collection.source)
+    foreign = identifier_create(collection=bookings, type=Identifier.Type.FOREIGN,
+                                name="booker", reference=primary,
+                                schema=key_schema("booker", [("visitorId", "string")]))
+    stored = Identifier.objects.get(id=foreign.id)
+    assert (stored.type, stored.reference, stored.field_names) == (
+        "foreign", primary, ["visitorId"])
+
+
+def test_a_foreign_identifier_may_be_optional():
+    primary = IdentifierFactory(collection=people(), key_fields=("personId",))
+    other = people(org=primary.collection.org, source=primary.collection.source)
+    foreign = identifier_create(collection=other, type=Identifier.Type.FOREIGN, name="alias",
+                                reference=primary,
+                                schema=key_schema("alias", [("nickname", ["null", "string"])]))
+    assert Identifier.objects.get(id=foreign.id).reference == primary
+
+
+def test_a_primary_identifier_keeps_no_reference():
+    primary = IdentifierFactory(collection=people(), key_fields=("personId",))
+    other = IdentifierFactory(collection=CollectionFactory(
+        org=primary.collection.org, source=primary.collection.source), reference=primary)
+    assert Identifier.objects.get(id=other.id).reference is None
+
+
+@pytest.mark.parametrize(("reference", "fields", "code"), [
+    (None, [("visitorId", "string")], "required"),
+    ("foreign", [("visitorId", "string")], "not_primary"),
+    ("primary", [("visitorId", "string"), ("bookingId", "string")], "type_mismatch"),
+])
+def test_a_foreign_identifier_needs_a_primary_one_whose_keys_match(reference, fields, code):
+    primary = IdentifierFactory(collection=people(), key_fields=("personId",))
+    org, source = primary.collection.org, primary.collection.source
+    foreign = IdentifierFactory(collection=people(org=org, source=source),
+                                type=Identifier.Type.FOREIGN, reference=primary,
+                                key_fields=("personId",))
+    bookings = CollectionFactory(org=org, source=source)
+    target = {"primary": primary, "foreign": foreign, None: None}[reference]
+    with refused(code):
+        identifier_create(collection=bookings, type=Identifier.Type.FOREIGN, name="booker",
+                          reference=target, schema=key_schema("booker", fields))
+    assert not Identifier.objects.filter(collection=bookings).exists()
+
+
+def test_a_foreign_identifiers_key_types_must_match_in_order():
+    primary = IdentifierFactory(collection=people(), key_fields=("personId", "seq"))
+    other = people(org=primary.collection.org, source=primary.collection.source)
+    with refused("type_mismatch"):
+        identifier_create(collection=other, type=Identifier.Type.FOREIGN, name="swapped",
+                          reference=primary,
+                          schema=key_schema("swapped", [("seq", "long"), ("personId", "string")]))
+    made = identifier_create(collection=other, type=Identifier.Type.FOREIGN, name="same",
+                             reference=primary,
+                             schema=key_schema("same", [("nickname", "string"), ("seq", "long")]))
+    assert made.reference == primary
+
+
+def test_identifier_delete_removes_an_identifier_no_one_points_at():
+    primary = IdentifierFactory()
+    other = CollectionFactory(org=primary.collection.org, source=primary.collection.source)
+    foreign = IdentifierFactory(collection=other, type=Identifier.Type.FOREIGN,
+                                reference=primary)
+    identifier_delete(identifier=foreign)
+    identifier_delete(identifier=primary)
+    assert not Identifier.objects.filter(id__in=[primary.id, foreign.id]).exists()
+
+
+def test_a_primary_identifier_a_foreign_one_points_at_is_kept():
+    primary = IdentifierFactory()
+    other = CollectionFactory(org=primary.collection.org, source=primary.collection.source)
+    foreign = IdentifierFactory(collection=other, type=Identifier.Type.FOREIGN,
+                                reference=primary)
+    with refused("identifier_referenced"):
+        identifier_delete(identifier=primary)
+    assert Identifier.objects.filter(id__in=[primary.id, foreign.id]).count() == 2
