@@ -10,8 +10,9 @@ ensure_chromium
 export DJANGO_SETTINGS_MODULE=config.settings.test
 PY=.venv/bin/python
 mkdir -p var/static
-echo "==> lint, migrations and the OpenAPI schema"
+echo "==> lint, types, migrations and the OpenAPI schema"
 .venv/bin/ruff check .
+.venv/bin/mypy apps config
 $PY manage.py makemigrations --check --dry-run >/dev/null
 $PY manage.py spectacular --validate --fail-on-warn --file var/openapi.yaml
 echo "==> production settings pass Django's deployment checks"

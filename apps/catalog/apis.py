@@ -77,7 +77,8 @@ class CollectionListApi(OrgAPIView):
         source = source_get(org=self.org, source_id=source_id) if source_id else None
         if source_id and source is None:
             raise InvalidInput.unknown_id("sourceId", "source")
-        collections = selectors.collection_list(org=self.org, source_id=source and source.id)
+        collections = selectors.collection_list(org=self.org,
+                                                source_id=source.id if source else None)
         items, page = page_of(collections, request)
         body = hal_list(request, "collections", self.output(CollectionOutput, items, many=True),
                         page)

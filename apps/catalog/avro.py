@@ -239,7 +239,8 @@ class RecordValidator:
 
     def __init__(self, schema: dict[str, Any]) -> None:
         self.parsed = fastavro.parse_schema(schema, _write_hint=False)
-        expanded = fastavro.parse_schema(schema, _write_hint=False, expand=True)
+        expanded: dict[str, Any] = fastavro.parse_schema(  # type: ignore[assignment]
+            schema, _write_hint=False, expand=True)  # a record schema parses to a dict
         self.fields: dict[str, Any] = {f["name"]: f for f in expanded["fields"]}
         self._with_logical_strings = [
             (name, field["type"]) for name, field in self.fields.items()

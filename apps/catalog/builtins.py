@@ -29,8 +29,8 @@ class Builtin:
     records: tuple[dict[str, object], ...] = ()  # stored with the collection
 
 
-DEFAULT_PRODUCT = {"productId": "default", "name": "Default product", "description": None,
-                   "isDefault": True}
+DEFAULT_PRODUCT: dict[str, object] = {"productId": "default", "name": "Default product",
+                                      "description": None, "isDefault": True}
 BUILTINS = (
     Builtin("products", "productId", profile=True, records=(DEFAULT_PRODUCT,)),
     Builtin("accounts", "accountId", profile=True,

@@ -46,7 +46,8 @@ class RelationEndOutput(serializers.Serializer):  # type: ignore[type-arg]
     identifierId = IdField(source="id")
     identifierName = serializers.CharField(source="name")
     identifierType = serializers.CharField(source="type")
-    fields = serializers.ListField(child=serializers.CharField(), source="field_names")
+    fields = serializers.ListField(  # type: ignore[assignment]  # the API's name for it
+        child=serializers.CharField(), source="field_names")
 
 
 class RelationOutput(HalSerializer):

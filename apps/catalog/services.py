@@ -119,13 +119,13 @@ def identifier_checked(*, collection: Collection, type: str, schema: Any,
                        reference: Identifier | None) -> dict[str, Any]:
     """The identifier's schema when it fits the collection (and its reference); else invalid
     input or a conflict."""
-    schema = checked_schema(schema)
-    key_types = _identifier_key_types(collection, schema)
+    checked = checked_schema(schema)
+    key_types = _identifier_key_types(collection, checked)
     if type == Identifier.Type.PRIMARY:
-        _check_primary(collection, schema)
+        _check_primary(collection, checked)
     else:
         _check_reference(reference, key_types)
-    return schema
+    return checked
 
 
 def _identifier_key_types(collection: Collection, schema: dict[str, Any]) -> list[str]:

@@ -8,6 +8,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.core.exceptions import NotFound
+from apps.core.permissions import key_of
 
 T = TypeVar("T")
 
@@ -19,7 +20,7 @@ class OrgAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.org = request.auth.org
+        self.org = key_of(request).org
 
     def found(self, obj: T | None) -> T:
         """The object, or the same 404 as for anything that does not exist."""

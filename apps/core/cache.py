@@ -30,10 +30,11 @@ class _ReusingClient(RedisCacheClient):
         self._clients: dict[int, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
-        pool = self._get_connection_pool(write)
+        pool = self._get_connection_pool(write)  # type: ignore[attr-defined]  # Django's own
         client = self._clients.get(id(pool))
         if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+            client = self._clients[id(pool)] = self._client(  # type: ignore[attr-defined]
+                connection_pool=pool)
         return client
 
 
@@ -79,7 +80,7 @@ class CatalogCache:
         if "generation" in seen:
             return cast(str | None, seen["generation"])
         try:
-            generation = cache.get(GENERATION_KEY)
+            generation = cast(str | None, cache.get(GENERATION_KEY))
         except (RedisError, OSError) as error:
             logger.warning("the catalog generation cannot be read (%s): reading the database",
                            error)

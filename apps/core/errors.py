@@ -202,7 +202,3 @@ def server_error(request: HttpRequest) -> JsonResponse:
     return JsonResponse(body, status=500, content_type=PROBLEM_CONTENT_TYPE)
 
 
-def field_errors(errors: list[tuple[str, str, str]]) -> InvalidInput:
-    """Kept for apps/fuzy, changed on another branch meanwhile: raise
-    `InvalidInput(errors=...)` instead, and drop this once nothing calls it."""
-    return InvalidInput(errors=errors)

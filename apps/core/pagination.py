@@ -47,7 +47,7 @@ def page_of(queryset: QuerySet[Any], request: Request) -> tuple[list[Any], dict[
 def hal_list(request: Request, name: str, items: list[dict[str, Any]],
              page: dict[str, Any]) -> dict[str, Any]:
     """The HAL body of a numbered page of already-serialized items."""
-    query = dict(request.query_params.items())
+    query = {name: str(value) for name, value in request.query_params.items()}
     nav: dict[str, dict[str, str]] = {"self": {"href": request.build_absolute_uri()}}
     if page["number"] + 1 < page["totalPages"]:
         nav["next"] = {"href": _with_page(request, query, page["number"] + 1)}

@@ -1,6 +1,7 @@
 """JSON bodies, also under the content types clients really send: curl's default form type (the
 seed's commands) and text/plain (the tracker's beacons, which avoid a CORS preflight)."""
 
+from collections.abc import Mapping
 from typing import Any
 
 from rest_framework.exceptions import ParseError
@@ -11,7 +12,7 @@ class JSONBodyParser(JSONParser):
     """DRF's JSON parser; a body nested too deep for Python's parser is a 400, not a 500."""
 
     def parse(self, stream: Any, media_type: str | None = None,
-              parser_context: dict[str, Any] | None = None) -> Any:
+              parser_context: Mapping[str, Any] | None = None) -> Any:
         try:
             return super().parse(stream, media_type, parser_context)
         except RecursionError as error:

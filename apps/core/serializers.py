@@ -24,7 +24,7 @@ class IdField(serializers.Field):  # type: ignore[type-arg]
         parsed = parse_id(data)
         if parsed is None:
             self.fail("invalid")
-        return parsed  # type: ignore[return-value]
+        return parsed
 
 
 class HalSerializer(serializers.Serializer):  # type: ignore[type-arg]

@@ -9,8 +9,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.core.errors import field_errors
-from apps.core.permissions import WRITE_KEY_DETAIL
+from apps.core.exceptions import InvalidInput, NotFound
+from apps.core.permissions import WRITE_KEY_DETAIL, key_of
 from apps.fuzy import selectors, services
 from apps.ingestion.apis import INGEST_ANSWER, ingest_answer
 from apps.ingestion.body import read_json
@@ -24,10 +24,8 @@ class KeyOrgPermission(BasePermission):
     """Any live key; a write key may only send events."""
 
     def has_permission(self, request: Request, view: Any) -> bool:
-        if request.auth is None:
-            raise exceptions.NotAuthenticated()
         if request.method not in getattr(view, "write_key_methods", ()) and \
-                not request.auth.is_secret:
+                not key_of(request).is_secret:
             raise exceptions.PermissionDenied(WRITE_KEY_DETAIL)
         return True
 
@@ -38,7 +36,7 @@ class FuzyAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.org = request.auth.org
+        self.org = key_of(request).org
 
     def items(self, name: str) -> list[Any]:
         """The body as a list: one object, a JSON array, or `{"<name>": [...]}`."""
@@ -49,20 +47,20 @@ class FuzyAPIView(APIView):
         bad = [(f"{name}[{i}]", "not_an_object", "Send JSON objects.")
                for i, item in enumerate(items) if not isinstance(item, dict)]
         if bad:
-            raise field_errors(bad)
+            raise InvalidInput(errors=bad)
         return items
 
     def read(self, collection: str, key: str) -> Response:
         data = selectors.profile_data(org=self.org, collection=collection, key=key)
         if data is None:
-            raise exceptions.NotFound()
+            raise NotFound()
         return Response(data)
 
     def write(self, collection: str, key_field: str, items: list[dict[str, Any]]) -> Response:
         missing = [(f"{collection}[{i}].{key_field}", "required", f"`{key_field}` is required.")
                    for i, item in enumerate(items) if not item.get(key_field)]
         if missing:
-            raise field_errors(missing)
+            raise InvalidInput(errors=missing)
         return ingest_answer(services.builtin_write(org=self.org, records={collection: items}))
 
 
@@ -107,7 +105,7 @@ class AccountListApi(FuzyAPIView):
         cycles = services.account_cycle_problems(org=self.org, accounts=accounts,
                                                  path="accounts")
         if cycles:
-            raise field_errors(cycles)
+            raise InvalidInput(errors=cycles)
         return self.write("accounts", "accountId", accounts)
 
 

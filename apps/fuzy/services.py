@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from apps.catalog.builtins import builtin_collections_ensure
-from apps.core.errors import field_errors
+from apps.core.exceptions import InvalidInput
 from apps.fuzy.selectors import account_parents
 from apps.ingestion.services import Outcome, source_ingest
 from apps.orgs.models import Org
@@ -105,6 +105,6 @@ def events_write(*, org: Org, events: list[Any]) -> Outcome:
         })
     problems += account_cycle_problems(org=org, accounts=accounts, path="accounts")
     if problems:
-        raise field_errors(problems)
+        raise InvalidInput(errors=problems)
     return builtin_write(org=org, records={"accounts": accounts, "users": users,
                                            "events": rows})

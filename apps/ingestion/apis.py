@@ -1,3 +1,4 @@
+from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
@@ -81,7 +82,7 @@ def _record_query(request: Request, collection: Collection) -> RecordQuery:
     limit, before = cursor_params(request)
     fields = avro.fields_of(collection.schema)
     equals = []
-    for name, raw in request.query_params.items():
+    for name, raw in request.query_params.items():  # the last value of each
         if name in READ_PARAMS:
             continue
         if name not in fields:
@@ -89,7 +90,7 @@ def _record_query(request: Request, collection: Collection) -> RecordQuery:
                                      f"{collection.name!r} nor one of "
                                      f"{', '.join(sorted(READ_PARAMS))}.")
         try:
-            equals.append((name, avro.query_value(fields[name], raw)))
+            equals.append((name, avro.query_value(fields[name], str(raw))))
         except ValueError as error:
             raise InvalidInput.field(name, Code.INVALID,
                                      f"{raw!r} cannot be a value of {name!r}: {error}.") from error
@@ -198,7 +199,7 @@ class PrometheusText(BaseRenderer):
     charset = "utf-8"
 
     def render(self, data: Any, accepted_media_type: str | None = None,
-               renderer_context: dict[str, Any] | None = None) -> Any:
+               renderer_context: Mapping[str, Any] | None = None) -> Any:
         return data
 
 

@@ -145,8 +145,8 @@ def _script(source: str) -> Any:
 
 
 def _key(*parts: object) -> str:
-    return settings.REDIS_TRANSPORT_OPTIONS["global_keyprefix"] + ":".join(
-        ["sluice", "ingest", *map(str, parts)])
+    prefix = str(settings.REDIS_TRANSPORT_OPTIONS["global_keyprefix"])
+    return prefix + ":".join(["sluice", "ingest", *map(str, parts)])
 
 
 def new_drain_id() -> str:
@@ -220,7 +220,8 @@ class Drain:
         taken = self.take()
         if taken or taken is None or seconds <= 0.01:
             return taken
-        first = _client().blmove(self.buffer, self.claim, seconds, "LEFT", "RIGHT")
+        first = _client().blmove(self.buffer, self.claim, seconds,  # type: ignore[arg-type]
+                                 "LEFT", "RIGHT")  # Redis takes fractions of a second
         if first is None:
             return []
         time.sleep(gather)
@@ -243,21 +244,27 @@ class Drain:
         return successor if _script(_HAND_OVER_SCRIPT)(keys=self._keys(), args=args) else None
 
 
+def _drains() -> dict[str, int]:
+    """The drains that may hold a claim, and their shards."""
+    drains: dict[bytes, bytes] = _client().hgetall(_key("drains"))  # type: ignore[assignment]
+    return {drain_id.decode(): int(shard) for drain_id, shard in drains.items()}
+
+
 def resume(schedule_drain: ScheduleDrain) -> int:
     """Puts back in the buffer what drains that lost their lease held, and gives each shard
     with waiting messages and no lease to a new drain: answers how many requests' batches
     went back."""
     returned = 0
-    for drain_id, shard in _client().hgetall(_key("drains")).items():
+    for drain_id, shard in _drains().items():
         # a shard beyond SHARDS (their number was lowered) hands its claims to one that is
-        keys = [_key("claim", drain_id.decode()), _key("buffer", int(shard) % SHARDS),
-                _key("drains"), _key("lease", int(shard))]
+        keys = [_key("claim", drain_id), _key("buffer", shard % SHARDS), _key("drains"),
+                _key("lease", shard)]
         returned += int(_script(_RETURN_SCRIPT)(keys=keys, args=[drain_id]))
     for shard in range(SHARDS):
-        drain_id = new_drain_id()
+        new_drain = new_drain_id()
         if _client().llen(_key("buffer", shard)) and _client().set(
-                _key("lease", shard), drain_id, nx=True, ex=LEASE_SECONDS):
-            schedule_drain(shard, drain_id)
+                _key("lease", shard), new_drain, nx=True, ex=LEASE_SECONDS):
+            schedule_drain(shard, new_drain)
     return returned
 
 
@@ -289,14 +296,15 @@ def _received(message: bytes | None) -> datetime | None:
 def waiting(now: datetime) -> list[dict[str, Any]]:
     """Per shard: requests' batches waiting (in the buffer or claimed and not yet stored),
     the age of the oldest in seconds, and whether a drain holds the shard."""
-    client = _client()
-    drains = {key.decode(): int(shard) for key, shard in client.hgetall(_key("drains")).items()}
-    with client.pipeline(transaction=False) as pipe:
+    drains = _drains()
+    with _client().pipeline(transaction=False) as pipe:
         for shard in range(SHARDS):
-            pipe.llen(_key("buffer", shard)).lindex(_key("buffer", shard), 0)
+            pipe.llen(_key("buffer", shard))
+            pipe.lindex(_key("buffer", shard), 0)
             pipe.exists(_key("lease", shard))
         for drain_id in drains:
-            pipe.llen(_key("claim", drain_id)).lindex(_key("claim", drain_id), 0)
+            pipe.llen(_key("claim", drain_id))
+            pipe.lindex(_key("claim", drain_id), 0)
         answers = pipe.execute()
     shards = [{"count": answers[3 * s], "oldest": [_received(answers[3 * s + 1])],
                "draining": bool(answers[3 * s + 2])} for s in range(SHARDS)]

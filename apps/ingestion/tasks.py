@@ -84,10 +84,11 @@ def drain(self: Any, shard: int) -> None:
                 hold.stored()
             if time.monotonic() > deadline:
                 break
-            messages = hold.next(min(LINGER_SECONDS, deadline - time.monotonic()),
-                                 GATHER_SECONDS)
-            if messages is None or (not messages and hold.finish()):
+            taken = hold.next(min(LINGER_SECONDS, deadline - time.monotonic()),
+                              GATHER_SECONDS)
+            if taken is None or (not taken and hold.finish()):
                 return
+            messages = taken
         if successor := hold.hand_over():
             drain_scheduled(shard, successor)
 

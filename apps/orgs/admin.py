@@ -20,10 +20,10 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["kind", "org"]
     actions = ["revoke"]
 
-    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
+    def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ["org", "kind", "name"]
-        return ["org", "kind", "name", "prefix", "created_at", "revoked_at"]
+            return ("org", "kind", "name")
+        return ("org", "kind", "name", "prefix", "created_at", "revoked_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
         return [] if obj is None else ["org", "kind", "prefix", "created_at", "revoked_at"]

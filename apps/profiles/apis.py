@@ -1,4 +1,4 @@
-from typing import Any
+from typing import Any, cast
 
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
@@ -26,7 +26,7 @@ class ProfileOutput(HalSerializer):
 
     def to_representation(self, instance: Any) -> dict[str, Any]:
         # the record's own links need the request too
-        self.fields["record"].context.update(self.context)
+        cast(dict[str, Any], self.fields["record"].context).update(self.context)
         return super().to_representation(instance)
 
 

@@ -10,7 +10,7 @@ class RecordOutput(HalSerializer):
     identifiers = serializers.JSONField()
     receivedAt = serializers.DateTimeField(source="received_at")
     updatedAt = serializers.DateTimeField(source="updated_at")
-    data = serializers.JSONField()
+    data = serializers.JSONField()  # type: ignore[assignment]  # the API's name for it
 
 
 class RejectedRecordOutput(HalSerializer):
@@ -18,5 +18,5 @@ class RejectedRecordOutput(HalSerializer):
     collId = IdField(source="collection_id")
     schemaVersion = serializers.IntegerField(source="schema_version")
     receivedAt = serializers.DateTimeField(source="received_at")
-    errors = serializers.JSONField()
+    errors = serializers.JSONField()  # type: ignore[assignment]  # the API's name for it
     raw = serializers.JSONField()

@@ -292,9 +292,9 @@ def _copy_postgresql(records: list[Row], partials: list[PartialRow],
                     (partial.staged() for partial in partials))
             cursor.execute(PARTIAL_MERGE_SQL)
         if rejected:
-            cursor.executemany(REJECTED_SQL, [
-                (*row[:4], _jsonb(row[4]), _jsonb(row[5]), row[6]) for row in rejected
-            ])
+            rows: list[Row] = [(*row[:4], _jsonb(row[4]), _jsonb(row[5]), row[6])
+                               for row in rejected]
+            cursor.executemany(REJECTED_SQL, rows)
 
 
 # ---------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 Churn360-style usage collector's `POST /api/initialize` and `POST /api/collect`. They read
 the body strictly, check the page's origin, and hand the batch to one service."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
@@ -10,11 +10,14 @@ from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from apps.core.apis import IngestAPIView
+from apps.core.permissions import key_of
 from apps.ingestion import body
 from apps.ingestion.apis import INGEST_ANSWER, ingest_answer
 from apps.orgs.authentication import ApiKeyAuthentication
+from apps.orgs.models import ApiKey
 from apps.tracker import services
 from apps.tracker.authentication import BodyKeyAuthentication
 from apps.tracker.cors import BrowserAPIView
@@ -43,11 +46,9 @@ COLLECT_BODY = {"type": "object", "required": ["sessionToken", "batch"], "proper
         "type": {"type": "string", "enum": ["page", "track", "identify"]}}}}}}
 
 
-class JsonBodyMixin:
+class JsonBodyMixin(APIView):
     """The request body read once, strictly (size limits, no NaN), by whoever needs it
     first: the origin check, the key lookup or the handler."""
-
-    request: Request
 
     def payload(self) -> Any:
         if not hasattr(self, "_payload"):
@@ -89,7 +90,8 @@ class TrackApi(BrowserAPIView, JsonBodyMixin, IngestAPIView):
     @extend_schema(
         request={media: TRACK_BODY for media in BROWSER_MEDIA_TYPES},
         responses={202: INGEST_ANSWER, 400: INGEST_ANSWER}, operation_id="tracker_track",
-        auth=[{"ApiKeyHeader": []}, {"ApiKeyAuthorization": []}, {}],
+        # security requirement objects, as OpenAPI writes them (the stubs know only names)
+        auth=[{"ApiKeyHeader": []}, {"ApiKeyAuthorization": []}, {}],  # type: ignore[list-item]
         description="The browser tracker's batch: `{writeKey?, trackerId?, sentAt, batch: "
         "[{collection, eventId, visitorId, userId?, timestamp, fields}]}`, as text/plain "
         "(no CORS preflight) or JSON. Each item becomes a record of the collection it names: "
@@ -152,7 +154,7 @@ class CollectorInitializeApi(CollectorAPIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.org_id = request.auth.org_id
+        self.org_id = key_of(request).org_id
         self.check_origin(request)
 
     @extend_schema(
@@ -171,7 +173,8 @@ class CollectorInitializeApi(CollectorAPIView):
         serializer = InitializeInput(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        token = session_token(key=request.auth, customer_identifier=data["customerIdentifier"],
+        token = session_token(key=cast(ApiKey, request.auth),
+                              customer_identifier=data["customerIdentifier"],
                               user_email=data["userEmail"])
         return Response({"sessionToken": token, "expiresIn": SESSION_SECONDS})
 

@@ -76,7 +76,7 @@ def _holds_long(field_type: Any) -> bool:
         return "string" not in field_type and any(_holds_long(b) for b in field_type)
     if isinstance(field_type, dict):
         field_type = field_type.get("type")
-    return field_type == "long"
+    return bool(field_type == "long")
 
 
 def _as_field_time(value: Any, field_type: Any) -> Any:

@@ -113,7 +113,7 @@ def _shaped(collection: Collection | None, record: dict[str, Any]) -> dict[str, 
         return record
     into = mapping.CATCH_ALL.get(collection.name)
     fields = {field["name"] for field in collection.schema["fields"]}
-    return mapping.fold_extras(record, fields, into) if into in fields else record
+    return mapping.fold_extras(record, fields, into) if into and into in fields else record
 
 
 # ---------------------------------------------------------------------------
@@ -158,8 +158,9 @@ def _profiles_missing(user: SessionUser, routed: list[Routed],
     """The account and the session's user as records, for those not stored yet and not in
     this batch. Only missing ones are written: a profile record replaces the whole earlier
     one, and these minimal records must not erase what identify or the Fuzy API stored."""
-    wanted = {("accounts", user.account_id): mapping.session_account_record(user),
-              ("users", user.email): mapping.session_user_record(user)}
+    wanted: dict[tuple[str, Any], dict[str, Any]] = {
+        ("accounts", user.account_id): mapping.session_account_record(user),
+        ("users", user.email): mapping.session_user_record(user)}
     for item in routed:
         key = item.record.get("accountId" if item.collection == "accounts" else "userId")
         wanted.pop((item.collection, key), None)
