@@ -106,8 +106,8 @@ def stored_keys(coll_id: int, count: int) -> list[str]:
 
 
 def codes_of(error: BaseException) -> set[str]:
-    """The stable codes an error carries (`get_codes()` or `.code`), whatever its class: unit
-    tests of services assert the code, never the exception class."""
+    """The stable codes an error carries (`get_codes()`, `.code`, its field errors' codes),
+    whatever its class: unit tests of services assert the code, never the exception class."""
     found: set[str] = set()
 
     def collect(codes: Any) -> None:
@@ -123,6 +123,8 @@ def codes_of(error: BaseException) -> set[str]:
     if callable(getattr(error, "get_codes", None)):
         collect(error.get_codes())  # type: ignore[attr-defined]
     collect(getattr(error, "code", None))
+    for problem in getattr(error, "errors", None) or []:  # the field errors of Sluice's own
+        collect(getattr(problem, "code", None))
     return found
 
 
