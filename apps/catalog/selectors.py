@@ -6,7 +6,7 @@ from django.db.models import Q, QuerySet
 
 from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.core.cache import catalog
-from apps.core.ids import parse_id
+from apps.core.selectors import org_object_get
 from apps.orgs.models import Org
 
 
@@ -17,23 +17,17 @@ def collection_list(*, org: Org, source_id: int | None = None) -> QuerySet[Colle
 
 def collection_get(*, org: Org, collection_id: object) -> Collection | None:
     """The org's collection with this id (number or string) or name, or None."""
-    return _by_id_or_name(Collection.objects.filter(org=org).select_related("source"),
-                          collection_id).first()
-
-
-def _by_id_or_name(collections: QuerySet[Collection], ref: object) -> QuerySet[Collection]:
-    parsed = parse_id(ref)
-    return collections.filter(id=parsed) if parsed is not None else collections.filter(
-        name=str(ref))
+    return org_object_get(Collection.objects.select_related("source"), org=org,
+                          ref=collection_id, by_name=True)
 
 
 def collection_for_ingest(*, org: Org, collection_id: object) -> Collection | None:
     """Like collection_get, with its identifiers loaded. Kept in each process while the
     catalog does not change (apps/core/cache.py): a new schema version is used from the next
     request on."""
-    return catalog.get(f"collection:{org.id}:{collection_id}", lambda: _by_id_or_name(
-        Collection.objects.filter(org=org).select_related("source").prefetch_related(
-            "identifiers"), collection_id).first())
+    return catalog.get(f"collection:{org.id}:{collection_id}", lambda: org_object_get(
+        Collection.objects.select_related("source").prefetch_related("identifiers"), org=org,
+        ref=collection_id, by_name=True))
 
 
 def schema_version_list(*, collection: Collection) -> QuerySet[SchemaVersion]:
@@ -50,10 +44,8 @@ def identifier_list(*, org: Org, collection: Collection | None = None) -> QueryS
 
 
 def identifier_get(*, org: Org, identifier_id: object) -> Identifier | None:
-    parsed = parse_id(identifier_id)
-    if parsed is None:
-        return None
-    return Identifier.objects.filter(org=org, id=parsed).select_related("collection").first()
+    return org_object_get(Identifier.objects.select_related("collection"), org=org,
+                          ref=identifier_id)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
-"""The base of every org-scoped API view: the org is resolved from the URL once, after the
-key has been checked against it (see permissions.py)."""
+"""The base of every API view that touches an org's data: the org is resolved once, from the
+URL or from the key, after the key has been checked against it (see permissions.py)."""
 
 from typing import Any, TypeVar
 
@@ -7,20 +7,28 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from apps.core.exceptions import NotFound
-from apps.core.permissions import key_of
+from apps.core.exceptions import NotFound, NotJSON
+from apps.core.permissions import org_key_checked
 
 T = TypeVar("T")
 
 
 class OrgAPIView(APIView):
-    """`self.org` is the org of the URL, already checked against the key."""
+    """`self.org` is the org of the request, already checked against its key. A view whose URL
+    names no org (a vendor's front door) says `org_in_url = False`: the key's org is used."""
 
+    org_in_url = True
     write_key_methods: tuple[str, ...] = ()  # all others need a secret key
+    body_required = False  # True: a POST or PUT without a body is refused
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
-        self.org = key_of(request).org
+        self.key = org_key_checked(
+            request, org_in_url=kwargs.get("org", "") if self.org_in_url else None,
+            write_key_methods=self.write_key_methods)
+        self.org = self.key.org
+        if self.body_required and request.method in ("POST", "PUT") and request.stream is None:
+            raise NotJSON("the body is empty")
 
     def found(self, obj: T | None) -> T:
         """The object, or the same 404 as for anything that does not exist."""
@@ -43,9 +51,3 @@ class OrgAPIView(APIView):
     def output(self, serializer_class: type[serializers.Serializer], instance: Any,  # type: ignore[type-arg]
                **kwargs: Any) -> Any:
         return serializer_class(instance, context={"request": self.request}, **kwargs).data
-
-
-class IngestAPIView(OrgAPIView):
-    """Write keys may POST records here as well as secret keys."""
-
-    write_key_methods = ("POST",)

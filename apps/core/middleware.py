@@ -4,7 +4,7 @@ from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse
 
-from apps.core.bodies import BODY_LIMIT
+from apps.core.bodies import FRAMING_LIMIT
 from apps.core.codes import Code
 from apps.core.errors import error_json
 from apps.core.exceptions import InvalidInput, NotFound
@@ -18,7 +18,7 @@ def drain_body(request: HttpRequest) -> int:
     request on the connection is understood. Answers the bytes read."""
     total = 0
     try:
-        while total < BODY_LIMIT and (chunk := request.read(64 * 1024)):
+        while total < FRAMING_LIMIT and (chunk := request.read(64 * 1024)):
             total += len(chunk)
     except (OSError, ValueError):  # the connection is gone, or the stream was closed
         pass
@@ -51,6 +51,19 @@ def nul_refused(get_response: Handler) -> Handler:
                     return error_json(InvalidInput("Query parameters may not contain the NUL "
                                                    "character (%00).", code=Code.NUL_CHARACTER,
                                                    attr=name))
+        return get_response(request)
+
+    return middleware
+
+
+def json_by_default(get_response: Handler) -> Handler:
+    """A body sent without a Content-Type is read as JSON, the one format Sluice speaks
+    (some HTTP clients name none for a string body)."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if request.META.get("CONTENT_LENGTH", "0") not in ("", "0") and \
+                not request.META.get("CONTENT_TYPE"):
+            request.META["CONTENT_TYPE"] = "application/json"
         return get_response(request)
 
     return middleware

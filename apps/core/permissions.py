@@ -1,11 +1,15 @@
-"""Tenancy in one place: the key must belong to the org named in the URL, and management
-needs a secret key. Another org's key sees exactly what a missing object looks like."""
+"""Tenancy in one place. Every request names its org once: in the URL (`/v1/<org>/...`) or,
+at the front doors that imitate a vendor, by its key or session alone. Whoever asks must hold a
+key (or a browser session) of that org; another org's key sees exactly what a missing object
+looks like, and managing needs a secret key. `OrgAPIView` (core/apis.py) applies this to every
+view built on it, whatever permission classes the view declares."""
 
 from typing import Any, Protocol, cast
 
-from rest_framework import exceptions
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
+
+from apps.core.exceptions import Forbidden, NotAuthenticated, NotFound
 
 WRITE_KEY_DETAIL = (
     "This is a write key: it can only send records. Use a secret key of this org to manage it."
@@ -13,7 +17,8 @@ WRITE_KEY_DETAIL = (
 
 
 class OrgKey(Protocol):
-    """What the key a request was authenticated with tells of its org and its power."""
+    """What the key (or browser session) a request was authenticated with tells of its org
+    and its power: only a secret key manages."""
 
     @property
     def org(self) -> Any: ...
@@ -28,15 +33,25 @@ class OrgKey(Protocol):
 def key_of(request: Request) -> OrgKey:
     """The key the request was authenticated with; a 401 when it has none."""
     if request.auth is None:
-        raise exceptions.NotAuthenticated()
+        raise NotAuthenticated()
     return cast(OrgKey, request.auth)
 
 
-class OrgKeyPermission(BasePermission):
+def org_key_checked(request: Request, *, org_in_url: str | None,
+                    write_key_methods: tuple[str, ...]) -> OrgKey:
+    """The request's key, when it belongs to the org the URL names (if it names one) and may
+    do what the method asks: a 404 for another org's key, a 403 for a write key managing."""
+    key = key_of(request)
+    if org_in_url is not None and key.org_slug != org_in_url:
+        raise NotFound()
+    if request.method not in write_key_methods and not key.is_secret:
+        raise Forbidden(WRITE_KEY_DETAIL)
+    return key
+
+
+class KeyRequired(BasePermission):
+    """The default for every view: no key, no answer (public views say AllowAny)."""
+
     def has_permission(self, request: Request, view: Any) -> bool:
-        key = key_of(request)
-        if key.org_slug != view.kwargs.get("org"):
-            raise exceptions.NotFound()
-        if request.method not in getattr(view, "write_key_methods", ()) and not key.is_secret:
-            raise exceptions.PermissionDenied(WRITE_KEY_DETAIL)
+        key_of(request)
         return True

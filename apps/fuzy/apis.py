@@ -3,44 +3,28 @@
 from typing import Any
 
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, serializers
-from rest_framework.permissions import BasePermission
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from apps.core.exceptions import InvalidInput, NotFound
-from apps.core.permissions import WRITE_KEY_DETAIL, key_of
+from apps.core.apis import OrgAPIView
+from apps.core.exceptions import InvalidInput
 from apps.fuzy import selectors, services
-from apps.ingestion.apis import INGEST_ANSWER, ingest_answer
-from apps.ingestion.body import read_json
+from apps.ingestion.apis import INGEST_ANSWER, RecordsBody, ingest_answer
 
 RECORD = inline_serializer("FuzyRecord", {"data": serializers.DictField()})
 PARTIAL_NOTE = ("Each object names only what changes; the other fields keep their stored "
                 "values, and a map (`traits`, `paymentProcessorIds`) merges key by key.")
 
 
-class KeyOrgPermission(BasePermission):
-    """Any live key; a write key may only send events."""
+class FuzyAPIView(RecordsBody, OrgAPIView):
+    """Any live key of the org; a write key may only send events."""
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method not in getattr(view, "write_key_methods", ()) and \
-                not key_of(request).is_secret:
-            raise exceptions.PermissionDenied(WRITE_KEY_DETAIL)
-        return True
-
-
-class FuzyAPIView(APIView):
-    permission_classes = [KeyOrgPermission]
-    write_key_methods: tuple[str, ...] = ()
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        self.org = key_of(request).org
+    org_in_url = False
 
     def items(self, name: str) -> list[Any]:
         """The body as a list: one object, a JSON array, or `{"<name>": [...]}`."""
-        payload = read_json(self.request._request)
+        payload = self.request.data
         if isinstance(payload, dict) and set(payload) == {name}:
             payload = payload[name]
         items = payload if isinstance(payload, list) else [payload]
@@ -51,10 +35,8 @@ class FuzyAPIView(APIView):
         return items
 
     def read(self, collection: str, key: str) -> Response:
-        data = selectors.profile_data(org=self.org, collection=collection, key=key)
-        if data is None:
-            raise NotFound()
-        return Response(data)
+        return Response(self.found(selectors.profile_data(org=self.org, collection=collection,
+                                                          key=key)))
 
     def write(self, collection: str, key_field: str, items: list[dict[str, Any]]) -> Response:
         missing = [(f"{collection}[{i}].{key_field}", "required", f"`{key_field}` is required.")

@@ -12,13 +12,13 @@ from rest_framework.views import APIView
 from apps.catalog import avro
 from apps.catalog.models import Collection
 from apps.catalog.selectors import collection_for_ingest, collection_get
-from apps.core.apis import IngestAPIView, OrgAPIView
+from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.errors import problem
 from apps.core.exceptions import InvalidInput
 from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query, time_param
 from apps.core.serializers import IdField
-from apps.ingestion import body, services
+from apps.ingestion import limits, services
 from apps.ingestion.metrics import metrics_text
 from apps.ingestion.services import Outcome
 from apps.records import selectors
@@ -78,6 +78,20 @@ def ingest_answer(outcome: Outcome) -> Response:
                     content_type="application/problem+json")
 
 
+class RecordsBody:
+    """A view whose body holds records: required, within the limits of one ingestion request."""
+
+    body_limit = limits.MAX_REQUEST_BYTES
+    body_limit_advice = limits.REQUEST_ADVICE
+    body_required = True
+
+
+class IngestAPIView(RecordsBody, OrgAPIView):
+    """Write keys may POST records here as well as secret keys."""
+
+    write_key_methods = ("POST",)
+
+
 def _record_query(request: Request, collection: Collection) -> RecordQuery:
     limit, before = cursor_params(request)
     fields = avro.fields_of(collection.schema)
@@ -135,8 +149,8 @@ class CollectionDataApi(IngestAPIView):
     )
     def post(self, request: Request, org: str, collection_id: str) -> Response:
         collection = self.collection_to_ingest(collection_id)
-        payload = body.read_json(request._request)
-        return ingest_answer(services.collection_ingest(collection=collection, payload=payload))
+        return ingest_answer(services.collection_ingest(collection=collection,
+                                                        payload=request.data))
 
 
 class RecordDetailApi(OrgAPIView):
@@ -164,7 +178,7 @@ class SourceDataApi(IngestAPIView):
     )
     def post(self, request: Request, org: str, source_id: str) -> Response:
         source = self.found(source_get(org=self.org, source_id=source_id))
-        payload = body.read_json(request._request)
+        payload = request.data
         if not isinstance(payload, dict) or not payload:
             raise InvalidInput.field("body", Code.INVALID,
                                      "Send {\"<collection name>\": [records...], ...}.")
@@ -274,5 +288,5 @@ class RejectedReplayApi(OrgAPIView):
                 raise InvalidInput.unknown_id("collId", "collection")
         rejected = selectors.rejected_for_replay(org=self.org, ids=data.get("ids"),
                                                  collection=collection)
-        outcome = services.rejected_replay(rejected=list(rejected[: body.MAX_RECORDS]))
+        outcome = services.rejected_replay(rejected=list(rejected[: limits.MAX_RECORDS]))
         return Response(outcome.as_body())

@@ -17,7 +17,7 @@ from apps.catalog.models import Collection, Identifier
 from apps.core.codes import Code
 from apps.core.exceptions import Conflict, InvalidInput, Unavailable
 from apps.core.ids import new_id
-from apps.ingestion import body, buffer, tasks
+from apps.ingestion import buffer, limits, tasks
 from apps.records.models import Record, RejectedRecord
 from apps.records.services import Batch, rejected_update
 
@@ -209,7 +209,7 @@ def _is_map(field_type: Any) -> bool:
 def check_records(records: list[Any], path: str) -> None:
     """Rejects, before anything is queued, records Sluice cannot take at all."""
     for index, record in enumerate(records):
-        body.check_record(record, f"{path}[{index}]")
+        limits.check_record(record, f"{path}[{index}]")
 
 
 def _buffered(message: buffer.Message) -> None:
@@ -276,7 +276,7 @@ def records_of(payload: Any) -> list[Any]:
 def collection_ingest(*, collection: Collection, payload: Any) -> Outcome:
     """Validates and queues the records of one collection."""
     records = records_of(payload)
-    body.check_count(len(records))
+    limits.check_count(len(records))
     check_records(records, "records")
     outcome = Outcome()
     batch = collection_batch(collection=collection, records=records, outcome=outcome)
@@ -288,7 +288,7 @@ def source_ingest(*, collections: dict[str, Collection], payload: dict[str, list
                   partial: frozenset[str] = frozenset()) -> Outcome:
     """Validates and queues records of several collections of one source, in one message;
     those of the collections named in `partial` are partial records."""
-    body.check_count(sum(len(records) for records in payload.values()))
+    limits.check_count(sum(len(records) for records in payload.values()))
     for name, records in payload.items():
         check_records(records, name)
     outcome = Outcome()

@@ -9,6 +9,7 @@ from django.db.models import Q, QuerySet
 
 from apps.catalog.models import Collection
 from apps.core.ids import id_at, parse_id
+from apps.core.selectors import org_object_get
 from apps.orgs.models import Org
 from apps.records.models import Record, RejectedRecord
 
@@ -66,8 +67,7 @@ def rejected_page(*, org: Org, collection: Collection | None,
 
 
 def rejected_get(*, org: Org, rejected_id: object) -> RejectedRecord | None:
-    parsed = parse_id(rejected_id)
-    return None if parsed is None else RejectedRecord.objects.filter(org=org, id=parsed).first()
+    return org_object_get(RejectedRecord.objects.all(), org=org, ref=rejected_id)
 
 
 def rejected_for_replay(*, org: Org, ids: list[int] | None,

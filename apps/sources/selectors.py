@@ -1,6 +1,6 @@
 from django.db.models import QuerySet
 
-from apps.core.ids import parse_id
+from apps.core.selectors import org_object_get
 from apps.orgs.models import Org
 from apps.sources.models import Source
 
@@ -11,8 +11,4 @@ def source_list(*, org: Org) -> QuerySet[Source]:
 
 def source_get(*, org: Org, source_id: object) -> Source | None:
     """The org's source with this id (number or string) or name, or None."""
-    parsed = parse_id(source_id)
-    sources = Source.objects.filter(org=org)
-    if parsed is not None:
-        return sources.filter(id=parsed).first()
-    return sources.filter(name=str(source_id)).first()
+    return org_object_get(Source.objects.all(), org=org, ref=source_id, by_name=True)

@@ -6,20 +6,16 @@ from typing import Any, cast
 
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
-from rest_framework import exceptions, serializers
-from rest_framework.permissions import BasePermission
+from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
-from rest_framework.views import APIView
 
-from apps.core.apis import IngestAPIView
-from apps.core.permissions import key_of
-from apps.ingestion import body
-from apps.ingestion.apis import INGEST_ANSWER, ingest_answer
-from apps.orgs.authentication import ApiKeyAuthentication
+from apps.core.apis import OrgAPIView
+from apps.core.parsers import body_member
+from apps.ingestion.apis import INGEST_ANSWER, IngestAPIView, RecordsBody, ingest_answer
 from apps.orgs.models import ApiKey
 from apps.tracker import services
-from apps.tracker.authentication import BodyKeyAuthentication
+from apps.tracker.authentication import BodyKeyAuthentication, SessionTokenAuthentication
 from apps.tracker.cors import BrowserAPIView
 from apps.tracker.selectors import (
     COLLECTOR_SOURCE_TYPES,
@@ -31,7 +27,6 @@ from apps.tracker.sessions import (
     SESSION_SECONDS,
     CollectorSession,
     org_id_of,
-    session_of,
     session_token,
 )
 
@@ -46,23 +41,7 @@ COLLECT_BODY = {"type": "object", "required": ["sessionToken", "batch"], "proper
         "type": {"type": "string", "enum": ["page", "track", "identify"]}}}}}}
 
 
-class JsonBodyMixin(APIView):
-    """The request body read once, strictly (size limits, no NaN), by whoever needs it
-    first: the origin check, the key lookup or the handler."""
-
-    def payload(self) -> Any:
-        if not hasattr(self, "_payload"):
-            self._payload = body.read_json(self.request._request)
-        return self._payload
-
-    def payload_member(self, name: str) -> Any:
-        if self.request.method != "POST":
-            return None
-        payload = self.payload()
-        return payload.get(name) if isinstance(payload, dict) else None
-
-
-class TrackApi(BrowserAPIView, JsonBodyMixin, IngestAPIView):
+class TrackApi(BrowserAPIView, IngestAPIView):
     authentication_classes = [BodyKeyAuthentication]
 
     def origins(self) -> SourceOrigins:
@@ -76,12 +55,9 @@ class TrackApi(BrowserAPIView, JsonBodyMixin, IngestAPIView):
     def answer_allows(self, origin: str) -> bool:
         return self.origins().allow(origin)
 
-    def body_key(self) -> Any:
-        return self.payload_member("writeKey")
-
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         origin = request.headers.get("Origin")
-        tracker_id = self.payload_member("trackerId") if origin else None
+        tracker_id = body_member(request, "trackerId") if origin else None
         if origin and not self.origins().allow(
                 origin, tracker_id if isinstance(tracker_id, str) else None):
             self.refuse_origin()
@@ -101,43 +77,41 @@ class TrackApi(BrowserAPIView, JsonBodyMixin, IngestAPIView):
         "(or any web source of the org) allows.",
     )
     def post(self, request: Request, org: str) -> Response:
-        return ingest_answer(services.track_ingest(org=self.org, payload=self.payload(),
+        return ingest_answer(services.track_ingest(org=self.org, payload=request.data,
                                                    received=timezone.now()))
 
 
 # ---------------------------------------------------------------------------
 # The usage collector (Churn360) at /api/
 # ---------------------------------------------------------------------------
-class HasApiKey(BasePermission):
-    """Any live key, write or secret: the collector's URL names no org, the key does."""
+class CollectorAPIView(BrowserAPIView, OrgAPIView):
+    """The org is the key's (initialize) or the session's (collect): the URL names none. Until
+    it is known, an answer is readable by origins that some org allows."""
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.auth is None:
-            raise exceptions.NotAuthenticated()
-        return True
-
-
-class CollectorAPIView(BrowserAPIView):
-    """The org is the key's (initialize) or the session's (collect); until it is known, an
-    answer is readable by origins that some org allows."""
-
-    org_id: int | None = None
+    org_in_url = False
+    write_key_methods = ("POST",)
 
     def preflight_allows(self, origin: str) -> bool:
         return origin_allowed_by_any_org(origin=origin)
 
     def answer_allows(self, origin: str) -> bool:
-        if self.org_id is None:
+        org_id = self.org_id()
+        if org_id is None:
             return origin_allowed_by_any_org(origin=origin)
-        return self.org_allows(origin)
+        return self.org_allows(org_id, origin)
 
-    def org_allows(self, origin: str) -> bool:
-        assert self.org_id is not None
-        return source_origins(org=self.org_id, types=COLLECTOR_SOURCE_TYPES).allow(origin)
+    def org_id(self) -> int | None:
+        """The org that asks, once known."""
+        key = getattr(self, "key", None)
+        return key.org_id if key is not None else None
 
-    def check_origin(self, request: Request) -> None:
+    def org_allows(self, org_id: int, origin: str) -> bool:
+        return source_origins(org=org_id, types=COLLECTOR_SOURCE_TYPES).allow(origin)
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
         origin = request.headers.get("Origin")
-        if origin and not self.org_allows(origin):
+        if origin and not self.org_allows(self.key.org_id, origin):
             self.refuse_origin()
 
 
@@ -149,14 +123,6 @@ class InitializeInput(serializers.Serializer):  # type: ignore[type-arg]
 
 
 class CollectorInitializeApi(CollectorAPIView):
-    authentication_classes = [ApiKeyAuthentication]
-    permission_classes = [HasApiKey]
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        self.org_id = key_of(request).org_id
-        self.check_origin(request)
-
     @extend_schema(
         request=InitializeInput, operation_id="collector_initialize",
         responses={200: inline_serializer("CollectorSession", {
@@ -167,28 +133,19 @@ class CollectorInitializeApi(CollectorAPIView):
         "initialize again before then.",
     )
     def post(self, request: Request) -> Response:
-        if not isinstance(request.data, dict):
-            raise exceptions.ValidationError({"non_field_errors": [
-                "The body must be one JSON object."]})
-        serializer = InitializeInput(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.valid(InitializeInput)
         token = session_token(key=cast(ApiKey, request.auth),
                               customer_identifier=data["customerIdentifier"],
                               user_email=data["userEmail"])
         return Response({"sessionToken": token, "expiresIn": SESSION_SECONDS})
 
 
-class CollectorCollectApi(JsonBodyMixin, CollectorAPIView):
-    authentication_classes: list[type] = []
-    permission_classes: list[type] = []
+class CollectorCollectApi(RecordsBody, CollectorAPIView):
+    authentication_classes = [SessionTokenAuthentication]
 
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        token = self.payload_member("sessionToken")
-        self.org_id = org_id_of(token)
-        self.session: CollectorSession = session_of(token)
-        self.check_origin(request)
+    def org_id(self) -> int | None:
+        """The org of the session token, expired or not (to answer CORS on its 401)."""
+        return super().org_id() or org_id_of(body_member(self.request, "sessionToken"))
 
     @extend_schema(
         request={media: COLLECT_BODY for media in BROWSER_MEDIA_TYPES},
@@ -201,6 +158,7 @@ class CollectorCollectApi(JsonBodyMixin, CollectorAPIView):
         "session's email). A 401 `session_expired` asks for a new session.",
     )
     def post(self, request: Request) -> Response:
-        return ingest_answer(services.collect_ingest(session=self.session,
-                                                     payload=self.payload(),
+        return ingest_answer(services.collect_ingest(session=cast(CollectorSession,
+                                                                  request.auth),
+                                                     payload=request.data,
                                                      received=timezone.now()))

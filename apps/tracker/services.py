@@ -11,7 +11,7 @@ from apps.catalog.builtins import SOURCE_NAME as BUILTIN_SOURCE
 from apps.catalog.models import Collection, Identifier
 from apps.core.codes import Code
 from apps.core.exceptions import FieldProblem, InvalidInput, TooLarge
-from apps.ingestion import body
+from apps.ingestion import limits
 from apps.ingestion.services import Outcome, batches_enqueue, collection_batch
 from apps.orgs.models import Org
 from apps.records.services import Batch
@@ -39,7 +39,7 @@ def batch_of(payload: Any) -> list[Any]:
     if not isinstance(items, list):
         raise InvalidInput.field("batch", Code.REQUIRED if items is None else Code.INVALID,
                                  "`batch` must be a JSON array of items.")
-    body.check_count(len(items))
+    limits.check_count(len(items))
     return items
 
 
@@ -52,7 +52,7 @@ def _checked(item: Any, index: int, outcome: Outcome) -> bool:
     alone is rejected, so that one bad item does not hold back the others."""
     where = f"batch[{index}]"
     try:
-        body.check_record(item, where)
+        limits.check_record(item, where)
     except (InvalidInput, TooLarge) as error:
         _reject(outcome, index, [_within(problem, where) for problem in error.errors])
         return False

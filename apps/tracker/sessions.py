@@ -26,10 +26,21 @@ class SessionExpired(NotAuthenticated):
 
 @dataclass(frozen=True)
 class CollectorSession:
+    """A browser session of a write (or secret) key: it may only send records."""
+
     org: Org
     key: ApiKey
     customer_identifier: str
     user_email: str
+    is_secret = False
+
+    @property
+    def org_id(self) -> int:
+        return self.org.id
+
+    @property
+    def org_slug(self) -> str:
+        return self.org.slug
 
 
 def session_token(*, key: ApiKey, customer_identifier: str, user_email: str) -> str:

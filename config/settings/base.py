@@ -46,6 +46,7 @@ MIDDLEWARE = [
     "apps.core.middleware.body_drained",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.nul_refused",
+    "apps.core.middleware.json_by_default",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -163,7 +164,7 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # ---------------------------------------------------------------------------
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": ["apps.orgs.authentication.ApiKeyAuthentication"],
-    "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.OrgKeyPermission"],
+    "DEFAULT_PERMISSION_CLASSES": ["apps.core.permissions.KeyRequired"],
     "DEFAULT_PARSER_CLASSES": [
         "apps.core.parsers.JSONBodyParser",
         "apps.core.parsers.FormEncodedJSONParser",

@@ -79,8 +79,7 @@ def test_source_errors(api):
     assert in_use.json() == problem(409, "source_in_use", "The source still has collections "
                                     "(bookings). Delete or move them first.")
     deep = api.post("/sources", content=b"[" * 5000, headers={"Content-Type": "application/json"})
-    detail = ("The body is not valid JSON (JSON parse error - nested too deeply.). Send one JSON "
-              "object or array.")
+    detail = "The body is not valid JSON (nested too deeply). Send one JSON object or array."
     assert (deep.status_code, deep.json()) == (400, problem(400, "parse_error", detail))
 
 

@@ -11,8 +11,8 @@ LAYERED = ("services.py", "selectors.py", "tasks.py")
 # modules that services use, or that raise errors outside any view
 BELOW_THE_API = [
     "catalog/avro.py", "catalog/builtins.py", "core/codes.py", "core/exceptions.py",
-    "core/ids.py", "ingestion/body.py", "ingestion/buffer.py", "ingestion/watch.py",
-    "tracker/mapping.py", "tracker/sessions.py",
+    "core/bodies.py", "core/ids.py", "ingestion/buffer.py", "ingestion/limits.py",
+    "ingestion/watch.py", "tracker/mapping.py", "tracker/sessions.py",
 ]
 
 

@@ -58,7 +58,7 @@ CASES = {
     "deep nesting": (b'{"a": ' + b'[' * 40 + b']' * 40 + b'}', 400, validation(
         ("records[0].a" + "[0]" * 32, "too_deep", "Nested deeper than 32 levels."))),
     "very deep nesting": (b'[' * 100_000 + b']' * 100_000, 400, parse_error(
-        "nested deeper than 32 levels")),
+        "nested too deeply")),
     "a record that is not an object": (b'[{"a": 1}, 7]', 400, validation(
         ("records[1]", "not_an_object", "A record is a JSON object."))),
     "records that is not a list": (b'{"records": 7}', 400, validation(

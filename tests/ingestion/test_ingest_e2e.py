@@ -173,5 +173,6 @@ def test_gzip_and_chunked_bodies_are_read_as_any_other(api, flights, orm):
     assert (not_gzip.status_code, not_gzip.json()["code"]) == (400, "invalid_encoding")
     bomb = gzip.compress(b" " * (17 * 1024 * 1024))
     answer = api.post(path, content=bomb, headers=gzip_header)
-    assert answer.json() == problem(413, "request_too_large",
-                                    "The request body inflates to more than 16 MB.")
+    assert answer.json() == problem(413, "request_too_large", "The request body inflates beyond "
+                                    "the limit; at most 512000 bytes (500 KB) are accepted. "
+                                    "Send fewer records per request.")

@@ -1,55 +1,20 @@
-"""Reading ingestion bodies strictly: size limits, and JSON that PostgreSQL and Avro can hold.
-Everything here answers before anything is queued."""
+"""What one ingestion request may hold: size limits, and JSON that PostgreSQL and Avro can
+hold. Everything here answers before anything is queued."""
 
 import json
-import math
-import re
 from typing import Any
 
 import orjson
-from django.http import HttpRequest
 
+from apps.core.bodies import LONG_DIGITS
 from apps.core.codes import Code
-from apps.core.exceptions import InvalidInput, NotJSON, TooLarge
-from apps.core.middleware import drain_body
+from apps.core.exceptions import InvalidInput, TooLarge
 
 MAX_REQUEST_BYTES = 500 * 1024
 MAX_RECORD_BYTES = 32 * 1024
 MAX_RECORDS = 2500
 MAX_DEPTH = 32
-
-
-def _reject_constant(name: str) -> None:
-    raise ValueError(f"{name} is not a JSON number; send null or a finite number")
-
-
-def _finite_float(text: str) -> float:
-    value = float(text)
-    if not math.isfinite(value):
-        raise ValueError(f"{text} is out of range for a double")
-    return value
-
-
-def read_json(request: HttpRequest) -> Any:
-    """The body as JSON, at most 500 KB; no NaN or Infinity."""
-    length = request.META.get("CONTENT_LENGTH") or "0"
-    if length.isdigit() and int(length) > MAX_REQUEST_BYTES:
-        drain_body(request)
-        raise _too_large_request(int(length))
-    raw = request.read(MAX_REQUEST_BYTES + 1)
-    if len(raw) > MAX_REQUEST_BYTES:
-        raise _too_large_request(len(raw) + drain_body(request))
-    try:
-        return json.loads(raw, parse_constant=_reject_constant, parse_float=_finite_float)
-    except RecursionError as error:
-        raise NotJSON(f"nested deeper than {MAX_DEPTH} levels") from error
-    except (ValueError, UnicodeDecodeError) as error:
-        raise NotJSON(str(error)) from error
-
-
-def _too_large_request(size: int) -> TooLarge:
-    return TooLarge(f"The request is {size} bytes; at most {MAX_REQUEST_BYTES} bytes (500 KB) "
-                    "are accepted. Send fewer records per request.", code=Code.REQUEST_TOO_LARGE)
+REQUEST_ADVICE = "Send fewer records per request."
 
 
 def check_count(count: int) -> None:
@@ -75,9 +40,6 @@ def check_record(record: Any, path: str) -> None:
         problem = _unstorable(record, path, 0)
         if problem:
             raise InvalidInput(errors=[problem])
-
-
-LONG_DIGITS = re.compile(rb"\d{19}")
 
 
 def _may_be_unstorable(dumped: bytes) -> bool:
