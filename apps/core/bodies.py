@@ -26,7 +26,7 @@ LONG_DIGITS = re.compile(rb"\d{19}")  # a number orjson would turn into a float
 def _dechunked(environ: dict[str, Any]) -> bytes:
     body = environ["wsgi.input"].read(FRAMING_LIMIT + 1)
     if len(body) > FRAMING_LIMIT:
-        raise TooLarge(f"The request body is larger than {_size(FRAMING_LIMIT)}.",
+        raise TooLarge("The request body is larger than 16 MB.",
                        code=Code.REQUEST_TOO_LARGE)
     return bytes(body)
 
@@ -87,12 +87,15 @@ def _inflated(body: bytes, limit: int, advice: str) -> bytes:
 
 
 def _too_large(what: str, limit: int, advice: str) -> TooLarge:
-    return TooLarge(f"{what}; at most {limit} bytes ({_size(limit)}) are accepted."
+    return TooLarge(f"{what}; at most {limit} bytes{_size(limit)} are accepted."
                     + (f" {advice}" if advice else ""), code=Code.REQUEST_TOO_LARGE)
 
 
 def _size(limit: int) -> str:
-    return f"{limit // (1024 * 1024)} MB" if limit % (1024 * 1024) == 0 else f"{limit // 1024} KB"
+    """` (16 MB)`, ` (500 KB)`, or nothing below a KB."""
+    if limit % (1024 * 1024) == 0:
+        return f" ({limit // (1024 * 1024)} MB)"
+    return f" ({limit // 1024} KB)" if limit >= 1024 else ""
 
 
 def json_of(raw: bytes) -> Any:
