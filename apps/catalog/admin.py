@@ -7,8 +7,7 @@ from django.http import HttpRequest
 
 from apps.catalog import services
 from apps.catalog.models import Collection, Identifier, SchemaVersion
-from apps.core.admin import add_errors
-from apps.core.exceptions import SluiceError
+from apps.core.admin import errors_shown_on
 
 
 class CollectionForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -21,10 +20,8 @@ class CollectionForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
         if "schema" in cleaned:
-            try:
+            with errors_shown_on(self):
                 services.checked_schema(cleaned["schema"])
-            except SluiceError as error:
-                add_errors(self, error)
         return cleaned
 
 
@@ -75,13 +72,11 @@ class IdentifierForm(forms.ModelForm):  # type: ignore[type-arg]
     def clean(self) -> dict[str, Any]:
         cleaned: dict[str, Any] = super().clean() or {}
         if {"collection", "type", "schema"} <= cleaned.keys():
-            try:
+            with errors_shown_on(self):
                 services.identifier_checked(
                     collection=cleaned["collection"], type=cleaned["type"],
                     schema=cleaned["schema"], reference=cleaned.get("reference"),
                 )
-            except SluiceError as error:
-                add_errors(self, error)
         return cleaned
 
 

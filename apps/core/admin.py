@@ -2,6 +2,8 @@
 belong."""
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django import forms
 
@@ -10,12 +12,16 @@ from apps.core.exceptions import FieldProblem, SluiceError
 PATH_SEPARATOR = re.compile(r"[.\[]")  # `schema` is the field of `schema.fields[0].type`
 
 
-def add_errors(form: forms.BaseForm, error: SluiceError) -> None:
-    """Shows each field error on the form field its path starts with, the others (and errors
-    about no field) above the form."""
-    for problem in error.errors:
-        field = _form_field(form, problem.attr)
-        form.add_error(field, _message(problem, field))
+@contextmanager
+def errors_shown_on(form: forms.BaseForm) -> Iterator[None]:
+    """An application error raised inside is shown on the form: each field error on the form
+    field its path starts with, the others (and errors about no field) above the form."""
+    try:
+        yield
+    except SluiceError as error:
+        for problem in error.errors:
+            field = _form_field(form, problem.attr)
+            form.add_error(field, _message(problem, field))
 
 
 def _form_field(form: forms.BaseForm, attr: str | None) -> str | None:

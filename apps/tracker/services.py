@@ -2,6 +2,7 @@
 names, then goes through the ingestion pipeline as any record does (checked, validated,
 keyed, one queue message per request); answers index items by their place in `batch`."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -130,6 +131,20 @@ def _tracker_item(item: Any, index: int, collections: dict[str, Collection], clo
     return Routed(index, item["collection"], _shaped(collection, record))
 
 
+def _routed(items: list[Any], outcome: Outcome,
+            route: Callable[[dict[str, Any], int], Routed]) -> list[Routed]:
+    """Each well-formed item routed to its collection; one that cannot be is rejected."""
+    routed = []
+    for index, item in enumerate(items):
+        if not _checked(item, index, outcome):
+            continue
+        try:
+            routed.append(route(item, index))
+        except ItemProblem as error:
+            _reject(outcome, index, [_problem(error)])
+    return routed
+
+
 def track_ingest(*, org: Org, payload: Any, received: datetime) -> Outcome:
     """Validates and queues, in one message, the tracker batch's records of any of the
     org's collections, each addressed by its name."""
@@ -138,14 +153,9 @@ def track_ingest(*, org: Org, payload: Any, received: datetime) -> Outcome:
              and isinstance(i.get("collection"), str)]
     collections = collections_named(org=org, names=names)
     clock = Clock.of(received, payload.get("sentAt"))
-    outcome, routed = Outcome(), []
-    for index, item in enumerate(items):
-        if not _checked(item, index, outcome):
-            continue
-        try:
-            routed.append(_tracker_item(item, index, collections, clock))
-        except ItemProblem as error:
-            _reject(outcome, index, [_problem(error)])
+    outcome = Outcome()
+    routed = _routed(items, outcome, lambda item, index: _tracker_item(item, index, collections,
+                                                                       clock))
     batches_enqueue(_batches(routed, collections, outcome))
     return outcome
 
@@ -180,16 +190,13 @@ def collect_ingest(*, session: CollectorSession, payload: Any, received: datetim
                                                             "accounts"])
     user = SessionUser(session.customer_identifier, session.user_email)
     clock = Clock.of(received, payload.get("sentAt"))
-    outcome, routed = Outcome(), []
-    for index, item in enumerate(items):
-        if not _checked(item, index, outcome):
-            continue
-        try:
-            name, record = mapping.collector_record(item, user, clock)
-        except ItemProblem as error:
-            _reject(outcome, index, [_problem(error)])
-            continue
-        routed.append(Routed(index, name, _shaped(collections.get(name), record)))
+
+    def route(item: dict[str, Any], index: int) -> Routed:
+        name, record = mapping.collector_record(item, user, clock)
+        return Routed(index, name, _shaped(collections.get(name), record))
+
+    outcome = Outcome()
+    routed = _routed(items, outcome, route)
     profiles = _batches(_profiles_missing(user, routed, collections), collections,
                         Outcome()) if routed else []
     batches_enqueue([*profiles, *_batches(routed, collections, outcome)])
