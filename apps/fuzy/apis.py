@@ -11,9 +11,10 @@ from rest_framework.views import APIView
 
 from apps.core.exceptions import InvalidInput, NotFound
 from apps.core.permissions import WRITE_KEY_DETAIL, key_of
-from apps.fuzy import selectors, services
+from apps.fuzy import services
 from apps.ingestion.apis import INGEST_ANSWER, ingest_answer
 from apps.ingestion.body import read_json
+from apps.records.selectors import builtin_data, builtin_data_list
 
 RECORD = inline_serializer("FuzyRecord", {"data": serializers.DictField()})
 PARTIAL_NOTE = ("Each object names only what changes; the other fields keep their stored "
@@ -51,7 +52,7 @@ class FuzyAPIView(APIView):
         return items
 
     def read(self, collection: str, key: str) -> Response:
-        data = selectors.profile_data(org=self.org, collection=collection, key=key)
+        data = builtin_data(org=self.org, collection=collection, key=key)
         if data is None:
             raise NotFound()
         return Response(data)
@@ -69,7 +70,7 @@ class ProductListApi(FuzyAPIView):
         "products": serializers.ListField(child=serializers.DictField())}),
         operation_id="v3_products_list")
     def get(self, request: Request) -> Response:
-        return Response({"products": selectors.products_data(org=self.org)})
+        return Response({"products": builtin_data_list(org=self.org, collection="products")})
 
     @extend_schema(request=inline_serializer("FuzyProduct", {
         "productId": serializers.CharField(), "name": serializers.CharField(

@@ -6,9 +6,9 @@ from typing import Any
 
 from apps.catalog.builtins import builtin_collections_ensure
 from apps.core.exceptions import InvalidInput
-from apps.fuzy.selectors import account_parents
 from apps.ingestion.services import Outcome, source_ingest
 from apps.orgs.models import Org
+from apps.records.selectors import builtin_field_by_key
 
 Problem = tuple[str, str, str]
 
@@ -28,7 +28,7 @@ def account_cycle_problems(*, org: Org, accounts: list[dict[str, Any]],
                            path: str) -> list[Problem]:
     """A problem for each account whose parent chain (stored accounts and the ones given)
     leads back to itself."""
-    parents = account_parents(org=org)
+    parents = builtin_field_by_key(org=org, collection="accounts", field="parentAccountId")
     for account in accounts:
         if "parentAccountId" in account:  # else it keeps the stored one
             parents[str(account.get("accountId"))] = account["parentAccountId"]

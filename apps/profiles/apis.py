@@ -13,7 +13,7 @@ from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_que
 from apps.core.serializers import HalSerializer
 from apps.profiles import selectors, services
 from apps.profiles.links import Profile
-from apps.records.selectors import RecordQuery, related_page
+from apps.records.selectors import RecordQuery, profile_record, related_page
 from apps.records.serializers import RecordOutput
 
 
@@ -41,7 +41,7 @@ class ProfileApi(ProfileScopedApi):
                    "each collection whose foreign identifier points at it.")
     def get(self, request: Request, org: str, collection: str, key: str) -> Response:
         profile_collection = self.profile_collection(collection)
-        record = self.found(selectors.profile_record(collection=profile_collection, key=key))
+        record = self.found(profile_record(collection=profile_collection, key=key))
         profile = Profile(profile_collection, key, record,
                           selectors.references_to(collection=profile_collection),
                           selectors.merged_visitors(collection=profile_collection, key=key))

@@ -14,10 +14,11 @@ from apps.core.exceptions import FieldProblem, InvalidInput, TooLarge
 from apps.ingestion import body
 from apps.ingestion.services import Outcome, batches_enqueue, collection_batch
 from apps.orgs.models import Org
+from apps.records.selectors import record_keys_existing
 from apps.records.services import Batch
 from apps.tracker import mapping
 from apps.tracker.mapping import Clock, ItemProblem, SessionUser
-from apps.tracker.selectors import collections_named, record_keys_existing
+from apps.tracker.selectors import collections_named
 from apps.tracker.sessions import CollectorSession
 
 
