@@ -9,8 +9,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.catalog.apis import collection_given
 from apps.catalog.models import Collection
-from apps.catalog.selectors import collection_for_ingest, collection_get
+from apps.catalog.selectors import collection_for_ingest
 from apps.core.apis import IngestAPIView, OrgAPIView
 from apps.core.codes import Code
 from apps.core.errors import problem
@@ -170,11 +171,7 @@ class RejectedReplayApi(OrgAPIView):
                          "rejected": serializers.ListField(child=serializers.DictField())}))
     def post(self, request: Request, org: str) -> Response:
         data = self.valid(ReplayInput)
-        collection = None
-        if "collId" in data:
-            collection = collection_get(org=self.org, collection_id=data["collId"])
-            if collection is None:
-                raise InvalidInput.unknown_id("collId", "collection")
+        collection = collection_given(org=self.org, coll_id=data.get("collId"))
         rejected = selectors.rejected_for_replay(org=self.org, ids=data.get("ids"),
                                                  collection=collection)
         outcome = services.rejected_replay(rejected=list(rejected[: body.MAX_RECORDS]))

@@ -9,6 +9,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.catalog import avro
+from apps.catalog.apis import collection_given
 from apps.catalog.models import Collection
 from apps.catalog.selectors import collection_get
 from apps.core.apis import OrgAPIView
@@ -100,10 +101,7 @@ class RejectedListApi(OrgAPIView):
         operation_id="rejected_list",
     )
     def get(self, request: Request, org: str) -> Response:
-        coll_id = request.query_params.get("collId")
-        collection = collection_get(org=self.org, collection_id=coll_id) if coll_id else None
-        if coll_id and collection is None:
-            raise InvalidInput.unknown_id("collId", "collection")
+        collection = collection_given(org=self.org, coll_id=request.query_params.get("collId"))
         limit, before = cursor_params(request)
         query = RecordQuery(limit=limit, before=before, since=time_param(request, "since"),
                             until=time_param(request, "until"))
