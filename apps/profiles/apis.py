@@ -5,6 +5,7 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
@@ -78,7 +79,7 @@ class ProfileRelatedApi(ProfileScopedApi):
             raise NotFound()
         keys = [key]
         if request.query_params.get("includeChildren") == "true":
-            if profile_collection.name != selectors.ACCOUNTS:
+            if profile_collection.name != BuiltinCollection.ACCOUNTS:
                 raise InvalidInput.field("includeChildren", Code.INVALID,
                                          "Only accounts have children.")
             keys = selectors.descendant_keys(collection=profile_collection, key=key)

@@ -3,14 +3,12 @@ it, account descendants and identity merges (a profile's record: apps/records/se
 
 from django.db.models import QuerySet
 
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection, Identifier
 from apps.core.cache import catalog
 from apps.orgs.models import Org
 from apps.profiles.models import Merge
 from apps.records.selectors import keys_pointing_at
-
-USERS = "users"
-ACCOUNTS = "accounts"
 
 
 def profile_collection(*, org: Org, name: str) -> Collection | None:
@@ -35,7 +33,7 @@ def references_to(*, collection: Collection) -> list[tuple[Collection, str]]:
 
 def merged_visitors(*, collection: Collection, key: str) -> list[str]:
     """The visitorIds merged into this user (none for other collections)."""
-    if collection.name != USERS:
+    if collection.name != BuiltinCollection.USERS:
         return []
     return list(Merge.objects.filter(org_id=collection.org_id, user_id=key,
                                      status=Merge.Status.MERGED).values_list("visitor_id",

@@ -2,6 +2,7 @@
 
 from django.db import IntegrityError, transaction
 
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection
 from apps.profiles import selectors
 from apps.profiles.models import Merge
@@ -32,7 +33,7 @@ def merges_from_batches(*, batches: list[Batch]) -> None:
     if not identified:  # most traffic: no need to ask which collections are users
         return
     users = set(Collection.objects.filter(
-        id__in={batch.collection_id for batch in identified}, name=selectors.USERS,
+        id__in={batch.collection_id for batch in identified}, name=BuiltinCollection.USERS,
     ).values_list("id", flat=True))
     by_org: dict[int, list[tuple[str, str]]] = {}
     for batch in identified:
