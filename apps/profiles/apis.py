@@ -10,7 +10,7 @@ from apps.catalog.models import Collection
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.exceptions import InvalidInput, NotFound
-from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query
+from apps.core.pagination import cursor_page, cursor_params
 from apps.core.serializers import HalSerializer
 from apps.profiles import selectors, services
 from apps.profiles.links import Profile
@@ -62,10 +62,7 @@ class ProfileApi(ProfileScopedApi):
 
 class ProfileRelatedApi(ProfileScopedApi):
     @extend_schema(
-        responses=inline_serializer("RelatedPage", {
-            "_embedded": inline_serializer("RelatedPageEmbedded",
-                                           {"records": RecordOutput(many=True)}),
-            "_links": serializers.DictField(), "page": serializers.DictField()}),
+        responses=cursor_page("records", RecordOutput).schema,
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("cursor", str),
                     OpenApiParameter("includeChildren", bool,
                                      description="accounts: with all descendant accounts")],
@@ -90,9 +87,7 @@ class ProfileRelatedApi(ProfileScopedApi):
             visitor_ids=selectors.merged_visitors(collection=profile_collection, key=key),
             query=RecordQuery(limit=limit, before=before))
         items = self.output(RecordOutput, records, many=True)
-        return Response(hal_cursor_list(request, "records", items,
-                                        next_cursor_query(request, cursor),
-                                        {"size": len(items), "limit": limit}))
+        return Response(cursor_page("records", RecordOutput).body(request, items, cursor, limit))
 
 
 class MergeListApi(OrgAPIView):

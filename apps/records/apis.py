@@ -3,8 +3,8 @@
 
 from typing import Any
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -15,7 +15,7 @@ from apps.catalog.selectors import collection_get
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.exceptions import InvalidInput
-from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query, time_param
+from apps.core.pagination import cursor_page, cursor_params, time_param
 from apps.records import selectors
 from apps.records.selectors import RecordQuery
 from apps.records.serializers import RecordOutput, RejectedRecordOutput
@@ -58,11 +58,8 @@ class RecordListApi(OrgAPIView):
         return self.found(collection_get(org=self.org, collection_id=collection_id))
 
     @extend_schema(
-        responses=inline_serializer("RecordPage", {
-            "_embedded": inline_serializer("RecordPageEmbedded",
-                                           {"records": RecordOutput(many=True)}),
-            "_links": serializers.DictField(), "page": serializers.DictField()}),
-        parameters=PAGE_PARAMETERS, operation_id="collection_data_list",
+        responses=cursor_page("records", RecordOutput).schema, parameters=PAGE_PARAMETERS,
+        operation_id="collection_data_list",
         description="Records newest first. Any other query parameter filters on a top-level "
         "schema field by equality (`?bookingStatus=booked`).",
     )
@@ -71,9 +68,8 @@ class RecordListApi(OrgAPIView):
         query = _record_query(request, collection)
         records, cursor = selectors.record_page(collection=collection, query=query)
         items = self.output(RecordOutput, records, many=True)
-        return Response(hal_cursor_list(request, "records", items,
-                                        next_cursor_query(request, cursor),
-                                        {"size": len(items), "limit": query.limit}))
+        return Response(cursor_page("records", RecordOutput).body(request, items, cursor,
+                                                                  query.limit))
 
 
 class RecordDetailApi(OrgAPIView):
@@ -93,10 +89,7 @@ class RecordDetailApi(OrgAPIView):
 
 class RejectedListApi(OrgAPIView):
     @extend_schema(
-        responses=inline_serializer("RejectedPage", {
-            "_embedded": inline_serializer("RejectedPageEmbedded",
-                                           {"rejected": RejectedRecordOutput(many=True)}),
-            "_links": serializers.DictField(), "page": serializers.DictField()}),
+        responses=cursor_page("rejected", RejectedRecordOutput).schema,
         parameters=[*PAGE_PARAMETERS, OpenApiParameter("collId", str)],
         operation_id="rejected_list",
     )
@@ -108,9 +101,8 @@ class RejectedListApi(OrgAPIView):
         rejected, cursor = selectors.rejected_page(org=self.org, collection=collection,
                                                    query=query)
         items = self.output(RejectedRecordOutput, rejected, many=True)
-        return Response(hal_cursor_list(request, "rejected", items,
-                                        next_cursor_query(request, cursor),
-                                        {"size": len(items), "limit": limit}))
+        return Response(cursor_page("rejected", RejectedRecordOutput).body(request, items,
+                                                                           cursor, limit))
 
 
 class RejectedDetailApi(OrgAPIView):
