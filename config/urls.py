@@ -9,6 +9,7 @@ public = {"permission_classes": [AllowAny], "authentication_classes": []}
 
 org_urls = [  # the ingestion paths first: they are the busiest
     path("", include("apps.ingestion.urls")),
+    path("", include("apps.records.urls")),  # after ingestion's rejected/replay
     path("", include("apps.tracker.urls")),
     path("", include("apps.sources.urls")),
     path("", include("apps.catalog.urls")),

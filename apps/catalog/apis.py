@@ -18,6 +18,7 @@ from apps.core.codes import Code
 from apps.core.exceptions import InvalidInput
 from apps.core.pagination import hal_list, page_of
 from apps.core.serializers import IdField, hal_list_schema
+from apps.orgs.models import Org
 from apps.sources.selectors import source_get
 
 NAME = r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$"
@@ -46,15 +47,23 @@ class IdentifierInput(serializers.Serializer):  # type: ignore[type-arg]
     referenceId = IdField(required=False, help_text="For foreign identifiers: a primary one.")
 
 
+def collection_given(*, org: Org, coll_id: object) -> Collection | None:
+    """The org's collection that a `collId` input names, None when none is given (absent or
+    empty); an id of no collection of the org is invalid input."""
+    if not coll_id:
+        return None
+    collection = selectors.collection_get(org=org, collection_id=coll_id)
+    if collection is None:
+        raise InvalidInput.unknown_id("collId", "collection")
+    return collection
+
+
 def _identifier_create(view: OrgAPIView, collection: Collection | None) -> Response:
     data = view.valid(IdentifierInput)
+    collection = collection or collection_given(org=view.org, coll_id=data.get("collId"))
     if collection is None:
-        if "collId" not in data:
-            raise InvalidInput.field("collId", Code.REQUIRED,
-                                     "Name the collection this identifier belongs to.")
-        collection = selectors.collection_get(org=view.org, collection_id=data["collId"])
-        if collection is None:
-            raise InvalidInput.unknown_id("collId", "collection")
+        raise InvalidInput.field("collId", Code.REQUIRED,
+                                 "Name the collection this identifier belongs to.")
     reference = None
     if "referenceId" in data:
         reference = selectors.identifier_get(org=view.org, identifier_id=data["referenceId"])
@@ -179,11 +188,7 @@ class IdentifierListApi(OrgAPIView):
         parameters=[OpenApiParameter("collId", str, description="only this collection's")],
     )
     def get(self, request: Request, org: str) -> Response:
-        coll_id = request.query_params.get("collId")
-        collection = selectors.collection_get(org=self.org, collection_id=coll_id) \
-            if coll_id else None
-        if coll_id and collection is None:
-            raise InvalidInput.unknown_id("collId", "collection")
+        collection = collection_given(org=self.org, coll_id=request.query_params.get("collId"))
         items, page = page_of(selectors.identifier_list(org=self.org, collection=collection),
                               request)
         return Response(hal_list(request, "identifiers",
@@ -215,11 +220,7 @@ class RelationListApi(OrgAPIView):
         parameters=[OpenApiParameter("collId", str, description="relations of this collection")],
     )
     def get(self, request: Request, org: str) -> Response:
-        coll_id = request.query_params.get("collId")
-        collection = selectors.collection_get(org=self.org, collection_id=coll_id) \
-            if coll_id else None
-        if coll_id and collection is None:
-            raise InvalidInput.unknown_id("collId", "collection")
+        collection = collection_given(org=self.org, coll_id=request.query_params.get("collId"))
         relations = selectors.relation_list(org=self.org, collection=collection)
         items = self.output(RelationOutput, relations, many=True)
         page = {"size": len(items), "totalElements": len(items), "totalPages": 1, "number": 0}

@@ -10,6 +10,7 @@ from pathlib import Path
 from django.db import transaction
 
 from apps.catalog import services
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection, Identifier
 from apps.ingestion.services import Outcome, collection_batch
 from apps.orgs.models import Org
@@ -22,24 +23,25 @@ SOURCE_NAME = "builtin"
 
 @dataclass(frozen=True)
 class Builtin:
-    name: str
+    name: BuiltinCollection
     key: str
     profile: bool
-    references: tuple[tuple[str, str], ...] = ()  # (field, collection it points at)
+    references: tuple[tuple[str, BuiltinCollection], ...] = ()  # (field, collection it points at)
     records: tuple[dict[str, object], ...] = ()  # stored with the collection
 
 
 DEFAULT_PRODUCT: dict[str, object] = {"productId": "default", "name": "Default product",
                                       "description": None, "isDefault": True}
+PRODUCTS, ACCOUNTS, USERS = (BuiltinCollection.PRODUCTS, BuiltinCollection.ACCOUNTS,
+                             BuiltinCollection.USERS)
 BUILTINS = (
-    Builtin("products", "productId", profile=True, records=(DEFAULT_PRODUCT,)),
-    Builtin("accounts", "accountId", profile=True,
-            references=(("parentAccountId", "accounts"),)),
-    Builtin("users", "userId", profile=True, references=(("accountId", "accounts"),)),
-    Builtin("events", "eventId", profile=False, references=(
-        ("userId", "users"), ("accountId", "accounts"), ("productId", "products"))),
-    Builtin("pages", "eventId", profile=False, references=(
-        ("userId", "users"), ("accountId", "accounts"))),
+    Builtin(PRODUCTS, "productId", profile=True, records=(DEFAULT_PRODUCT,)),
+    Builtin(ACCOUNTS, "accountId", profile=True, references=(("parentAccountId", ACCOUNTS),)),
+    Builtin(USERS, "userId", profile=True, references=(("accountId", ACCOUNTS),)),
+    Builtin(BuiltinCollection.EVENTS, "eventId", profile=False, references=(
+        ("userId", USERS), ("accountId", ACCOUNTS), ("productId", PRODUCTS))),
+    Builtin(BuiltinCollection.PAGES, "eventId", profile=False, references=(
+        ("userId", USERS), ("accountId", ACCOUNTS))),
 )
 
 

@@ -1,10 +1,14 @@
-"""HAL lists: `_embedded.<things>`, `_links` with self/next/prev, and `page`."""
+"""HAL lists: `_embedded.<things>`, `_links` with self/next/prev, and `page`. Catalog and
+sources lists are numbered pages; records are cursor pages (CursorPage)."""
 
+import functools
 from datetime import UTC, datetime
 from typing import Any
 
 from django.core.paginator import EmptyPage, Paginator
 from django.db.models import QuerySet
+from drf_spectacular.utils import inline_serializer
+from rest_framework import serializers
 from rest_framework.request import Request
 
 from apps.core import links
@@ -60,15 +64,6 @@ def _with_page(request: Request, query: dict[str, str], number: int) -> str:
     return links.absolute(request, request.path, {**query, "page": number})
 
 
-def hal_cursor_list(request: Request, name: str, items: list[dict[str, Any]],
-                    next_query: dict[str, Any] | None, page: dict[str, Any]) -> dict[str, Any]:
-    """The HAL body of a cursor-paged list; `next_query` is the query of the next page."""
-    nav: dict[str, dict[str, str]] = {"self": {"href": request.build_absolute_uri()}}
-    if next_query is not None:
-        nav["next"] = {"href": links.absolute(request, request.path, next_query)}
-    return {"_embedded": {name: items}, "_links": nav, "page": page}
-
-
 def cursor_params(request: Request, default: int = 100,
                   maximum: int = 1000) -> tuple[int, int | None]:
     """`limit` (1 to `maximum`) and `cursor` (the last id of the previous page)."""
@@ -96,7 +91,47 @@ def time_param(request: Request, name: str) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-def next_cursor_query(request: Request, cursor: int | None) -> dict[str, Any] | None:
-    if cursor is None:
-        return None
-    return {**dict(request.query_params.items()), "cursor": str(cursor)}
+class Link(serializers.Serializer):  # type: ignore[type-arg]
+    """A HAL link (documentation only)."""
+
+    href = serializers.CharField()
+
+
+class CursorPageInfo(serializers.Serializer):  # type: ignore[type-arg]
+    """A cursor page's `page` block (documentation only)."""
+
+    size = serializers.IntegerField(help_text="items on this page")
+    limit = serializers.IntegerField(help_text="the most a page holds")
+
+
+CURSOR_LINKS = inline_serializer("CursorPageLinks", {
+    "self": Link(), "next": Link(required=False, help_text="absent on the last page")})
+
+
+class CursorPage:
+    """A cursor-paged HAL list of one kind of item: `_embedded.<name>`, `_links` with self
+    and, unless it is the last page, next (the same query, `cursor` the last id), and `page`
+    with its size and limit. `schema` documents it for OpenAPI."""
+
+    def __init__(self, name: str, item: type[serializers.Serializer]) -> None:  # type: ignore[type-arg]
+        self.name = name
+        label = item.__name__.removesuffix("Output")
+        self.schema = inline_serializer(f"{label}Page", {
+            "_embedded": inline_serializer(f"{label}PageEmbedded", {name: item(many=True)}),
+            "_links": CURSOR_LINKS, "page": CursorPageInfo()})
+
+    def body(self, request: Request, items: list[dict[str, Any]], cursor: int | None,
+             limit: int) -> dict[str, Any]:
+        """The page of already-serialized `items`; `cursor` is the next page's (None: last)."""
+        nav: dict[str, dict[str, str]] = {"self": {"href": request.build_absolute_uri()}}
+        if cursor is not None:
+            query = {**dict(request.query_params.items()), "cursor": str(cursor)}
+            nav["next"] = {"href": links.absolute(request, request.path, query)}
+        return {"_embedded": {self.name: items}, "_links": nav,
+                "page": {"size": len(items), "limit": limit}}
+
+
+@functools.cache
+def cursor_page(name: str, item: type[serializers.Serializer]) -> CursorPage:  # type: ignore[type-arg]
+    """The one CursorPage of `item`s under `name` (its OpenAPI component is defined once)."""
+    return CursorPage(name, item)

@@ -7,10 +7,12 @@ from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.core.apis import OrgAPIView
 from apps.core.exceptions import InvalidInput
-from apps.fuzy import selectors, services
+from apps.fuzy import services
 from apps.ingestion.apis import INGEST_ANSWER, RecordsBody, ingest_answer
+from apps.records.selectors import builtin_data, builtin_data_list
 
 RECORD = inline_serializer("FuzyRecord", {"data": serializers.DictField()})
 PARTIAL_NOTE = ("Each object names only what changes; the other fields keep their stored "
@@ -35,8 +37,8 @@ class FuzyAPIView(RecordsBody, OrgAPIView):
         return items
 
     def read(self, collection: str, key: str) -> Response:
-        return Response(self.found(selectors.profile_data(org=self.org, collection=collection,
-                                                          key=key)))
+        return Response(self.found(builtin_data(org=self.org, collection=collection,
+                                                key=key)))
 
     def write(self, collection: str, key_field: str, items: list[dict[str, Any]]) -> Response:
         missing = [(f"{collection}[{i}].{key_field}", "required", f"`{key_field}` is required.")
@@ -51,7 +53,8 @@ class ProductListApi(FuzyAPIView):
         "products": serializers.ListField(child=serializers.DictField())}),
         operation_id="v3_products_list")
     def get(self, request: Request) -> Response:
-        return Response({"products": selectors.products_data(org=self.org)})
+        products = builtin_data_list(org=self.org, collection=BuiltinCollection.PRODUCTS)
+        return Response({"products": products})
 
     @extend_schema(request=inline_serializer("FuzyProduct", {
         "productId": serializers.CharField(), "name": serializers.CharField(
@@ -59,20 +62,21 @@ class ProductListApi(FuzyAPIView):
         responses={202: INGEST_ANSWER}, operation_id="v3_products_create",
         description=PARTIAL_NOTE)
     def post(self, request: Request) -> Response:
-        return self.write("products", "productId", self.items("products"))
+        return self.write(BuiltinCollection.PRODUCTS, "productId", self.items("products"))
 
 
 class ProductDetailApi(FuzyAPIView):
     @extend_schema(responses=RECORD, operation_id="v3_products_read")
     def get(self, request: Request, product_id: str) -> Response:
-        return self.read("products", product_id)
+        return self.read(BuiltinCollection.PRODUCTS, product_id)
 
     @extend_schema(request=inline_serializer("FuzyProductChange", {
         "name": serializers.CharField(required=False)}), responses={202: INGEST_ANSWER},
         operation_id="v3_products_update", description=PARTIAL_NOTE)
     def put(self, request: Request, product_id: str) -> Response:
         [change] = self.items("products")[:1] or [{}]
-        return self.write("products", "productId", [{**change, "productId": product_id}])
+        return self.write(BuiltinCollection.PRODUCTS, "productId",
+                          [{**change, "productId": product_id}])
 
 
 class AccountListApi(FuzyAPIView):
@@ -88,13 +92,13 @@ class AccountListApi(FuzyAPIView):
                                                  path="accounts")
         if cycles:
             raise InvalidInput(errors=cycles)
-        return self.write("accounts", "accountId", accounts)
+        return self.write(BuiltinCollection.ACCOUNTS, "accountId", accounts)
 
 
 class AccountDetailApi(FuzyAPIView):
     @extend_schema(responses=RECORD, operation_id="v3_accounts_read")
     def get(self, request: Request, account_id: str) -> Response:
-        return self.read("accounts", account_id)
+        return self.read(BuiltinCollection.ACCOUNTS, account_id)
 
 
 class UserListApi(FuzyAPIView):
@@ -106,13 +110,13 @@ class UserListApi(FuzyAPIView):
         responses={202: INGEST_ANSWER}, operation_id="v3_users_upsert",
         description=PARTIAL_NOTE)
     def post(self, request: Request) -> Response:
-        return self.write("users", "userId", self.items("users"))
+        return self.write(BuiltinCollection.USERS, "userId", self.items("users"))
 
 
 class UserDetailApi(FuzyAPIView):
     @extend_schema(responses=RECORD, operation_id="v3_users_read")
     def get(self, request: Request, user_id: str) -> Response:
-        return self.read("users", user_id)
+        return self.read(BuiltinCollection.USERS, user_id)
 
 
 class EventApi(FuzyAPIView):

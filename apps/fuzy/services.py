@@ -4,16 +4,18 @@ built-in collections, through the same validation and pipeline as any record."""
 import uuid
 from typing import Any
 
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.builtins import builtin_collections_ensure
 from apps.core.exceptions import InvalidInput
-from apps.fuzy.selectors import account_parents
 from apps.ingestion.services import Outcome, source_ingest
 from apps.orgs.models import Org
+from apps.records.selectors import builtin_field_by_key
 
 Problem = tuple[str, str, str]
 
 # Each names only what changes: merged into the stored profile where records are stored.
-PARTIAL = frozenset({"products", "accounts", "users"})
+PARTIAL = frozenset({BuiltinCollection.PRODUCTS, BuiltinCollection.ACCOUNTS,
+                     BuiltinCollection.USERS})
 
 
 def builtin_write(*, org: Org, records: dict[str, list[dict[str, Any]]]) -> Outcome:
@@ -28,7 +30,8 @@ def account_cycle_problems(*, org: Org, accounts: list[dict[str, Any]],
                            path: str) -> list[Problem]:
     """A problem for each account whose parent chain (stored accounts and the ones given)
     leads back to itself."""
-    parents = account_parents(org=org)
+    parents = builtin_field_by_key(org=org, collection=BuiltinCollection.ACCOUNTS,
+                                   field="parentAccountId")
     for account in accounts:
         if "parentAccountId" in account:  # else it keeps the stored one
             parents[str(account.get("accountId"))] = account["parentAccountId"]
@@ -106,5 +109,6 @@ def events_write(*, org: Org, events: list[Any]) -> Outcome:
     problems += account_cycle_problems(org=org, accounts=accounts, path="accounts")
     if problems:
         raise InvalidInput(errors=problems)
-    return builtin_write(org=org, records={"accounts": accounts, "users": users,
-                                           "events": rows})
+    return builtin_write(org=org, records={BuiltinCollection.ACCOUNTS: accounts,
+                                           BuiltinCollection.USERS: users,
+                                           BuiltinCollection.EVENTS: rows})

@@ -2,32 +2,28 @@ from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apps.catalog import avro
+from apps.catalog.apis import collection_given
 from apps.catalog.models import Collection
-from apps.catalog.selectors import collection_for_ingest, collection_get
+from apps.catalog.selectors import collection_for_ingest
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.errors import problem
 from apps.core.exceptions import InvalidInput
-from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query, time_param
 from apps.core.serializers import IdField
 from apps.ingestion import limits, services
 from apps.ingestion.metrics import metrics_text
 from apps.ingestion.services import Outcome
 from apps.records import selectors
-from apps.records.selectors import RecordQuery
-from apps.records.serializers import RecordOutput, RejectedRecordOutput
-from apps.records.services import record_delete
+from apps.records.apis import RecordListApi
 from apps.sources.selectors import source_get
 
-READ_PARAMS = {"limit", "cursor", "since", "until"}
 INGEST_ANSWER = inline_serializer("IngestAnswer", {
     "accepted": serializers.IntegerField(),
     "rejected": serializers.ListField(child=serializers.DictField()),
@@ -54,12 +50,6 @@ HEALTH = inline_serializer("Health", {
         }, many=True),
     }, allow_null=True, help_text="with Redis: what waits in the ingestion buffer"),
 })
-PAGE_PARAMETERS = [
-    OpenApiParameter("limit", int, description="records per page, at most 1000 (100)"),
-    OpenApiParameter("cursor", str, description="from the previous page's `next` link"),
-    OpenApiParameter("since", str, description="ISO time: accepted at or after"),
-    OpenApiParameter("until", str, description="ISO time: accepted at or before"),
-]
 
 
 def ingest_answer(outcome: Outcome) -> Response:
@@ -92,50 +82,11 @@ class IngestAPIView(RecordsBody, OrgAPIView):
     write_key_methods = ("POST",)
 
 
-def _record_query(request: Request, collection: Collection) -> RecordQuery:
-    limit, before = cursor_params(request)
-    fields = avro.fields_of(collection.schema)
-    equals = []
-    for name, raw in request.query_params.items():  # the last value of each
-        if name in READ_PARAMS:
-            continue
-        if name not in fields:
-            raise InvalidInput.field(name, Code.UNKNOWN_FIELD, f"{name!r} is neither a field of "
-                                     f"{collection.name!r} nor one of "
-                                     f"{', '.join(sorted(READ_PARAMS))}.")
-        try:
-            equals.append((name, avro.query_value(fields[name], str(raw))))
-        except ValueError as error:
-            raise InvalidInput.field(name, Code.INVALID,
-                                     f"{raw!r} cannot be a value of {name!r}: {error}.") from error
-    return RecordQuery(limit=limit, before=before, since=time_param(request, "since"),
-                       until=time_param(request, "until"), equals=tuple(equals))
-
-
-class CollectionDataApi(IngestAPIView):
-    def collection(self, collection_id: str) -> Collection:
-        return self.found(collection_get(org=self.org, collection_id=collection_id))
+class CollectionDataApi(IngestAPIView, RecordListApi):
+    """POST sends records; GET reads them back (apps/records/apis.py)."""
 
     def collection_to_ingest(self, collection_id: str) -> Collection:
         return self.found(collection_for_ingest(org=self.org, collection_id=collection_id))
-
-    @extend_schema(
-        responses=inline_serializer("RecordPage", {
-            "_embedded": inline_serializer("RecordPageEmbedded",
-                                           {"records": RecordOutput(many=True)}),
-            "_links": serializers.DictField(), "page": serializers.DictField()}),
-        parameters=PAGE_PARAMETERS, operation_id="collection_data_list",
-        description="Records newest first. Any other query parameter filters on a top-level "
-        "schema field by equality (`?bookingStatus=booked`).",
-    )
-    def get(self, request: Request, org: str, collection_id: str) -> Response:
-        collection = self.collection(collection_id)
-        query = _record_query(request, collection)
-        records, cursor = selectors.record_page(collection=collection, query=query)
-        items = self.output(RecordOutput, records, many=True)
-        return Response(hal_cursor_list(request, "records", items,
-                                        next_cursor_query(request, cursor),
-                                        {"size": len(items), "limit": query.limit}))
 
     @extend_schema(
         request={"application/json": {"oneOf": [
@@ -151,21 +102,6 @@ class CollectionDataApi(IngestAPIView):
         collection = self.collection_to_ingest(collection_id)
         return ingest_answer(services.collection_ingest(collection=collection,
                                                         payload=request.data))
-
-
-class RecordDetailApi(OrgAPIView):
-    def record(self, collection_id: str, record_id: str) -> Any:
-        collection = self.found(collection_get(org=self.org, collection_id=collection_id))
-        return self.found(selectors.record_get(collection=collection, record_id=record_id))
-
-    @extend_schema(responses=RecordOutput, operation_id="collection_data_read")
-    def get(self, request: Request, org: str, collection_id: str, record_id: str) -> Response:
-        return Response(self.output(RecordOutput, self.record(collection_id, record_id)))
-
-    @extend_schema(responses={204: None}, operation_id="collection_data_delete")
-    def delete(self, request: Request, org: str, collection_id: str, record_id: str) -> Response:
-        record_delete(record=self.record(collection_id, record_id))
-        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class SourceDataApi(IngestAPIView):
@@ -231,38 +167,6 @@ class MetricsApi(APIView):
                         "version=0.0.4; charset=utf-8")
 
 
-class RejectedListApi(OrgAPIView):
-    @extend_schema(
-        responses=inline_serializer("RejectedPage", {
-            "_embedded": inline_serializer("RejectedPageEmbedded",
-                                           {"rejected": RejectedRecordOutput(many=True)}),
-            "_links": serializers.DictField(), "page": serializers.DictField()}),
-        parameters=[*PAGE_PARAMETERS, OpenApiParameter("collId", str)],
-        operation_id="rejected_list",
-    )
-    def get(self, request: Request, org: str) -> Response:
-        coll_id = request.query_params.get("collId")
-        collection = collection_get(org=self.org, collection_id=coll_id) if coll_id else None
-        if coll_id and collection is None:
-            raise InvalidInput.unknown_id("collId", "collection")
-        limit, before = cursor_params(request)
-        query = RecordQuery(limit=limit, before=before, since=time_param(request, "since"),
-                            until=time_param(request, "until"))
-        rejected, cursor = selectors.rejected_page(org=self.org, collection=collection,
-                                                   query=query)
-        items = self.output(RejectedRecordOutput, rejected, many=True)
-        return Response(hal_cursor_list(request, "rejected", items,
-                                        next_cursor_query(request, cursor),
-                                        {"size": len(items), "limit": limit}))
-
-
-class RejectedDetailApi(OrgAPIView):
-    @extend_schema(responses=RejectedRecordOutput, operation_id="rejected_read")
-    def get(self, request: Request, org: str, rejected_id: str) -> Response:
-        found = selectors.rejected_get(org=self.org, rejected_id=rejected_id)
-        return Response(self.output(RejectedRecordOutput, self.found(found)))
-
-
 class ReplayInput(serializers.Serializer):  # type: ignore[type-arg]
     ids = serializers.ListField(child=IdField(), required=False, max_length=2500)
     collId = IdField(required=False)
@@ -281,11 +185,7 @@ class RejectedReplayApi(OrgAPIView):
                          "rejected": serializers.ListField(child=serializers.DictField())}))
     def post(self, request: Request, org: str) -> Response:
         data = self.valid(ReplayInput)
-        collection = None
-        if "collId" in data:
-            collection = collection_get(org=self.org, collection_id=data["collId"])
-            if collection is None:
-                raise InvalidInput.unknown_id("collId", "collection")
+        collection = collection_given(org=self.org, coll_id=data.get("collId"))
         rejected = selectors.rejected_for_replay(org=self.org, ids=data.get("ids"),
                                                  collection=collection)
         outcome = services.rejected_replay(rejected=list(rejected[: limits.MAX_RECORDS]))

@@ -18,8 +18,9 @@ from apps.core.codes import Code
 from apps.core.exceptions import Conflict, InvalidInput, Unavailable
 from apps.core.ids import new_id
 from apps.ingestion import buffer, limits, tasks
-from apps.records.models import Record, RejectedRecord
-from apps.records.services import Batch, rejected_update
+from apps.records.models import RejectedRecord
+from apps.records.selectors import keys_stored
+from apps.records.services import Batch, rejected_delete, rejected_update
 
 
 class QueueUnavailable(Unavailable):
@@ -92,7 +93,8 @@ def collection_batch(*, collection: Collection, records: list[Any], outcome: Out
     received_at = timezone.now().isoformat()
     batch = Batch(collection.org_id, collection.id, collection.schema_version, received_at)
     if partial:
-        return _partial_batch(batch, identifiers, primary, validator, records, outcome, label)
+        return _partial_batch(collection, batch, identifiers, primary, validator, records,
+                              outcome, label)
     for index, raw in enumerate(records):
         record = _with_system_fields(raw, validator.fields, received_at)
         data, unknown = validator.split(record)
@@ -136,9 +138,9 @@ class _Partial:
     missing: list[avro.RecordProblem] = field(default_factory=list)  # for a first write
 
 
-def _partial_batch(batch: Batch, identifiers: list[Identifier], primary: Identifier,
-                   validator: avro.RecordValidator, records: list[Any], outcome: Outcome,
-                   label: dict[str, Any] | None) -> Batch:
+def _partial_batch(collection: Collection, batch: Batch, identifiers: list[Identifier],
+                   primary: Identifier, validator: avro.RecordValidator, records: list[Any],
+                   outcome: Outcome, label: dict[str, Any] | None) -> Batch:
     """Partial records: the fields each names must be valid, and its key given. A field the
     schema requires without a default may be left out once the record exists (stored, or
     made whole earlier in the batch); a first write fills the others with their defaults."""
@@ -146,8 +148,7 @@ def _partial_batch(batch: Batch, identifiers: list[Identifier], primary: Identif
                                 _with_system_fields(raw, validator.fields, batch.received_at))
                for raw in records]
     wanting = [item.key for item in checked if item.missing and not item.problems]
-    whole = set(Record.objects.filter(collection_id=batch.collection_id, key__in=wanting)
-                .values_list("key", flat=True)) if wanting else set()
+    whole = keys_stored(collection=collection, keys=wanting)  # none asked: no query
     for index, item in enumerate(checked):
         where = _told(outcome, label, index, item.unknown)
         problems = item.problems or ([] if item.key in whole else item.missing)
@@ -331,7 +332,7 @@ def rejected_replay(*, rejected: list[RejectedRecord]) -> ReplayOutcome:
                 rejected_update(rejected=item, errors=failing[index],
                                 schema_version=collection.schema_version)
                 replay.still_rejected.append({"id": str(item.id), "errors": failing[index]})
-        passed = [item.id for index, item in enumerate(items) if index not in failing]
-        RejectedRecord.objects.filter(id__in=passed).delete()
+        passed = [item for index, item in enumerate(items) if index not in failing]
+        rejected_delete(rejected=passed)
         replay.replayed += len(passed)
     return replay

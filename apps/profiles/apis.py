@@ -5,15 +5,16 @@ from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.exceptions import InvalidInput, NotFound
-from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query
+from apps.core.pagination import cursor_page, cursor_params
 from apps.core.serializers import HalSerializer
 from apps.profiles import selectors, services
 from apps.profiles.links import Profile
-from apps.records.selectors import RecordQuery, related_page
+from apps.records.selectors import RecordQuery, profile_record, related_page
 from apps.records.serializers import RecordOutput
 
 
@@ -41,7 +42,7 @@ class ProfileApi(ProfileScopedApi):
                    "each collection whose foreign identifier points at it.")
     def get(self, request: Request, org: str, collection: str, key: str) -> Response:
         profile_collection = self.profile_collection(collection)
-        record = self.found(selectors.profile_record(collection=profile_collection, key=key))
+        record = self.found(profile_record(collection=profile_collection, key=key))
         profile = Profile(profile_collection, key, record,
                           selectors.references_to(collection=profile_collection),
                           selectors.merged_visitors(collection=profile_collection, key=key))
@@ -61,10 +62,7 @@ class ProfileApi(ProfileScopedApi):
 
 class ProfileRelatedApi(ProfileScopedApi):
     @extend_schema(
-        responses=inline_serializer("RelatedPage", {
-            "_embedded": inline_serializer("RelatedPageEmbedded",
-                                           {"records": RecordOutput(many=True)}),
-            "_links": serializers.DictField(), "page": serializers.DictField()}),
+        responses=cursor_page("records", RecordOutput).schema,
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("cursor", str),
                     OpenApiParameter("includeChildren", bool,
                                      description="accounts: with all descendant accounts")],
@@ -78,7 +76,7 @@ class ProfileRelatedApi(ProfileScopedApi):
             raise NotFound()
         keys = [key]
         if request.query_params.get("includeChildren") == "true":
-            if profile_collection.name != selectors.ACCOUNTS:
+            if profile_collection.name != BuiltinCollection.ACCOUNTS:
                 raise InvalidInput.field("includeChildren", Code.INVALID,
                                          "Only accounts have children.")
             keys = selectors.descendant_keys(collection=profile_collection, key=key)
@@ -89,9 +87,7 @@ class ProfileRelatedApi(ProfileScopedApi):
             visitor_ids=selectors.merged_visitors(collection=profile_collection, key=key),
             query=RecordQuery(limit=limit, before=before))
         items = self.output(RecordOutput, records, many=True)
-        return Response(hal_cursor_list(request, "records", items,
-                                        next_cursor_query(request, cursor),
-                                        {"size": len(items), "limit": limit}))
+        return Response(cursor_page("records", RecordOutput).body(request, items, cursor, limit))
 
 
 class MergeListApi(OrgAPIView):

@@ -1,27 +1,20 @@
-"""Reads of profiles: a profile collection's record, the collections whose foreign identifiers
-point at it, account descendants and identity merges."""
+"""Reads of profiles: a profile collection, the collections whose foreign identifiers point at
+it, account descendants and identity merges (a profile's record: apps/records/selectors.py)."""
 
 from django.db.models import QuerySet
 
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection, Identifier
 from apps.core.cache import catalog
 from apps.orgs.models import Org
 from apps.profiles.models import Merge
-from apps.records.models import Record
-from apps.records.selectors import identifier_is
-
-USERS = "users"
-ACCOUNTS = "accounts"
+from apps.records.selectors import keys_pointing_at
 
 
 def profile_collection(*, org: Org, name: str) -> Collection | None:
     """Kept in each process while the catalog does not change (apps/core/cache.py)."""
     return catalog.get(f"profile-collection:{org.id}:{name}", lambda: Collection.objects.filter(
         org=org, name=name, profile=True).first())
-
-
-def profile_record(*, collection: Collection, key: str) -> Record | None:
-    return Record.objects.filter(collection=collection, key=key).first()
 
 
 def references_to(*, collection: Collection) -> list[tuple[Collection, str]]:
@@ -40,7 +33,7 @@ def references_to(*, collection: Collection) -> list[tuple[Collection, str]]:
 
 def merged_visitors(*, collection: Collection, key: str) -> list[str]:
     """The visitorIds merged into this user (none for other collections)."""
-    if collection.name != USERS:
+    if collection.name != BuiltinCollection.USERS:
         return []
     return list(Merge.objects.filter(org_id=collection.org_id, user_id=key,
                                      status=Merge.Status.MERGED).values_list("visitor_id",
@@ -52,8 +45,8 @@ def descendant_keys(*, collection: Collection, key: str) -> list[str]:
     and each account is visited once regardless)."""
     found, frontier = [key], [key]
     while frontier:
-        children = Record.objects.filter(collection=collection).filter(
-            identifier_is("parentAccountId", frontier)).values_list("key", flat=True)
+        children = keys_pointing_at(collection=collection, identifier="parentAccountId",
+                                    keys=frontier)
         frontier = [child for child in children if child not in found]
         found += frontier
     return found

@@ -1,14 +1,12 @@
 """Identity stitching and erasure."""
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection
 from apps.profiles import selectors
 from apps.profiles.models import Merge
-from apps.records.models import Record
-from apps.records.selectors import identifier_is
-from apps.records.services import Batch
+from apps.records.services import Batch, profile_record_delete, related_delete
 
 
 def merges_record(*, org_id: int, pairs: list[tuple[str, str]]) -> None:
@@ -35,7 +33,7 @@ def merges_from_batches(*, batches: list[Batch]) -> None:
     if not identified:  # most traffic: no need to ask which collections are users
         return
     users = set(Collection.objects.filter(
-        id__in={batch.collection_id for batch in identified}, name=selectors.USERS,
+        id__in={batch.collection_id for batch in identified}, name=BuiltinCollection.USERS,
     ).values_list("id", flat=True))
     by_org: dict[int, list[tuple[str, str]]] = {}
     for batch in identified:
@@ -56,13 +54,11 @@ def profile_erase(*, collection: Collection, key: str) -> dict[str, int]:
     deleted: dict[str, int] = {}
     visitors = selectors.merged_visitors(collection=collection, key=key)
     for other, identifier in selectors.references_to(collection=collection):
-        condition = identifier_is(identifier, [key])
-        if visitors:
-            condition |= Q(data__visitorId__in=visitors)
-        count, _ = Record.objects.filter(collection=other).filter(condition).delete()
+        count = related_delete(collection=other, identifier=identifier, keys=[key],
+                               visitor_ids=visitors)
         if count:
             deleted[other.name] = deleted.get(other.name, 0) + count
-    own, _ = Record.objects.filter(collection=collection, key=key).delete()
+    own = profile_record_delete(collection=collection, key=key)
     if own:
         deleted[collection.name] = deleted.get(collection.name, 0) + own
     Merge.objects.filter(org_id=collection.org_id, user_id=key).delete()

@@ -1,5 +1,7 @@
-"""Reads of records, newest first, paged by cursor (the last id seen)."""
+"""Every read of records and rejected records: pages newest first by cursor (the last id
+seen), single records, keys, and a stream in id order."""
 
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -44,11 +46,25 @@ def _page(records: QuerySet[Any], limit: int) -> tuple[list[Any], int | None]:
     return rows, None
 
 
-def record_page(*, collection: Collection, query: RecordQuery) -> tuple[list[Record], int | None]:
-    records = _window(Record.objects.filter(collection=collection), query)
+def _equal(records: QuerySet[Record], query: RecordQuery) -> QuerySet[Record]:
     for name, value in query.equals:
         records = records.filter(**{f"data__{name}": value})
-    return _page(records, query.limit)
+    return records
+
+
+def record_page(*, collection: Collection, query: RecordQuery) -> tuple[list[Record], int | None]:
+    records = _window(Record.objects.filter(collection=collection), query)
+    return _page(_equal(records, query), query.limit)
+
+
+def records_stream(*, org: Org, collection: Collection, query: RecordQuery | None = None,
+                   chunk_size: int = 2000) -> Iterator[Record]:
+    """Every record of the collection in `query`'s window and fields (its limit is a page's,
+    not a stream's), oldest first, fetched `chunk_size` at a time through a server-side
+    cursor on PostgreSQL: memory stays the same however many there are."""
+    query = query or RecordQuery()
+    records = _window(Record.objects.filter(org=org, collection=collection), query)
+    return _equal(records, query).order_by("id").iterator(chunk_size=chunk_size)
 
 
 def record_get(*, collection: Collection, record_id: object) -> Record | None:
@@ -56,6 +72,52 @@ def record_get(*, collection: Collection, record_id: object) -> Record | None:
     if parsed is None:
         return None
     return Record.objects.filter(collection=collection, id=parsed).first()
+
+
+def profile_record(*, collection: Collection, key: str) -> Record | None:
+    """The current record of `key` in a profile collection."""
+    return Record.objects.filter(collection=collection, key=key).first()
+
+
+def keys_stored(*, collection: Collection, keys: Iterable[str]) -> set[str]:
+    """Which of `keys` have a stored record in the collection."""
+    return set(Record.objects.filter(collection=collection, key__in=list(keys))
+               .values_list("key", flat=True))
+
+
+def record_keys_existing(*, wanted: Iterable[tuple[Collection, str]]) -> set[tuple[int, str]]:
+    """Which of the `(collection, key)` pairs have a stored record, as `(collection id, key)`."""
+    condition = Q()
+    for collection, key in wanted:
+        condition |= Q(collection_id=collection.id, key=key)
+    if not condition:
+        return set()
+    return set(Record.objects.filter(condition).values_list("collection_id", "key"))
+
+
+def keys_pointing_at(*, collection: Collection, identifier: str, keys: list[str]) -> list[str]:
+    """The keys of the collection's records whose identifier `identifier` holds one of `keys`."""
+    return list(Record.objects.filter(collection=collection).filter(
+        identifier_is(identifier, keys)).values_list("key", flat=True))
+
+
+def builtin_data(*, org: Org, collection: str, key: str) -> dict[str, Any] | None:
+    """The current data of `key` in the org's collection named `collection`, or None."""
+    record = Record.objects.filter(collection__org=org, collection__name=collection,
+                                   key=key).first()
+    return record.data if record else None
+
+
+def builtin_data_list(*, org: Org, collection: str) -> list[dict[str, Any]]:
+    """The data of every record of the org's collection named `collection`, oldest first."""
+    rows = Record.objects.filter(collection__org=org, collection__name=collection)
+    return list(rows.order_by("id").values_list("data", flat=True))
+
+
+def builtin_field_by_key(*, org: Org, collection: str, field: str) -> dict[str, Any]:
+    """Each key of the org's collection named `collection`, with the value of its `field`."""
+    return dict(Record.objects.filter(collection__org=org, collection__name=collection)
+                .values_list("key", f"data__{field}"))
 
 
 def rejected_page(*, org: Org, collection: Collection | None,
@@ -91,12 +153,18 @@ def identifier_is(name: str, keys: list[str]) -> Q:
     return condition
 
 
-def related_page(*, collection: Collection, identifier: str, keys: list[str],
-                 visitor_ids: list[str], query: RecordQuery) -> tuple[list[Record], int | None]:
-    """Records of `collection` whose foreign identifier points at one of `keys` (or that were
-    sent by a visitor merged into them), newest first."""
+def related_to(identifier: str, keys: list[str], visitor_ids: list[str]) -> Q:
+    """Records whose foreign identifier `identifier` points at one of `keys`, or that were
+    sent by a visitor merged into them."""
     condition = identifier_is(identifier, keys)
     if visitor_ids:
         condition |= Q(data__visitorId__in=visitor_ids)
-    records = Record.objects.filter(collection=collection).filter(condition)
+    return condition
+
+
+def related_page(*, collection: Collection, identifier: str, keys: list[str],
+                 visitor_ids: list[str], query: RecordQuery) -> tuple[list[Record], int | None]:
+    """Records of `collection` related to `keys` (see related_to), newest first."""
+    records = Record.objects.filter(collection=collection).filter(
+        related_to(identifier, keys, visitor_ids))
     return _page(_window(records, query), query.limit)

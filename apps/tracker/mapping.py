@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from apps.catalog.builtin_names import BuiltinCollection
+
 SYSTEM_FIELDS = ("eventId", "visitorId", "userId", "timestamp")
 # Where a built-in collection keeps what its schema has no field for.
-CATCH_ALL = {"pages": "properties", "events": "properties", "users": "traits",
-             "accounts": "traits"}
+CATCH_ALL: dict[str, str] = {
+    BuiltinCollection.PAGES: "properties", BuiltinCollection.EVENTS: "properties",
+    BuiltinCollection.USERS: "traits", BuiltinCollection.ACCOUNTS: "traits"}
 SCALARS = (str, int, float, bool, type(None))
 PAGE_FIELDS = ("url", "title", "referrer", "path")
 TRACK_FIELDS = ("event", "feature")
@@ -157,13 +160,13 @@ def collector_record(item: Any, user: SessionUser, clock: Clock) -> tuple[str, d
     if kind == "page":
         properties = _properties(item)
         fields = _lift(item, properties, PAGE_FIELDS)
-        return "pages", {**common, **fields, "properties": _flat_map(properties)}
+        return BuiltinCollection.PAGES, {**common, **fields, "properties": _flat_map(properties)}
     if kind == "track":
         properties = _properties(item)
         fields = _lift(item, properties, TRACK_FIELDS)
-        return "events", {**common, **fields, "properties": _flat_map(properties)}
+        return BuiltinCollection.EVENTS, {**common, **fields, "properties": _flat_map(properties)}
     if kind == "identify":
-        return "users", identify_record(item, user, user_id)
+        return BuiltinCollection.USERS, identify_record(item, user, user_id)
     raise ItemProblem("type", "unknown_type",
                       f"{kind!r} is not a collector call; send \"page\", \"track\" or "
                       "\"identify\".")

@@ -1,5 +1,5 @@
 """Reads of the browser front doors: which origins may call them, the live key behind a
-collector session, the collections a batch names, and which profiles exist already."""
+collector session and the collections a batch names."""
 
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -8,7 +8,6 @@ from django.db.models import Q
 
 from apps.catalog.models import Collection
 from apps.orgs.models import ApiKey, Org
-from apps.records.models import Record
 from apps.sources.models import Source
 
 ANY_ORIGIN = "*"
@@ -66,13 +65,3 @@ def collections_named(*, org: Org, names: Iterable[str]) -> dict[str, Collection
     found = Collection.objects.filter(org=org, name__in=set(names)).select_related(
         "source").prefetch_related("identifiers")
     return {collection.name: collection for collection in found}
-
-
-def record_keys_existing(*, wanted: Iterable[tuple[Collection, str]]) -> set[tuple[int, str]]:
-    """Which of the `(collection, key)` pairs have a stored record, as `(collection id, key)`."""
-    condition = Q()
-    for collection, key in wanted:
-        condition |= Q(collection_id=collection.id, key=key)
-    if not condition:
-        return set()
-    return set(Record.objects.filter(condition).values_list("collection_id", "key"))

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from apps.catalog import avro
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.builtins import SOURCE_NAME as BUILTIN_SOURCE
 from apps.catalog.models import Collection, Identifier
 from apps.core.codes import Code
@@ -15,10 +16,11 @@ from apps.core.exceptions import FieldProblem, InvalidInput, TooLarge
 from apps.ingestion import limits
 from apps.ingestion.services import Outcome, batches_enqueue, collection_batch
 from apps.orgs.models import Org
+from apps.records.selectors import record_keys_existing
 from apps.records.services import Batch
 from apps.tracker import mapping
 from apps.tracker.mapping import Clock, ItemProblem, SessionUser
-from apps.tracker.selectors import collections_named, record_keys_existing
+from apps.tracker.selectors import collections_named
 from apps.tracker.sessions import CollectorSession
 
 
@@ -169,10 +171,11 @@ def _profiles_missing(user: SessionUser, routed: list[Routed],
     this batch. Only missing ones are written: a profile record replaces the whole earlier
     one, and these minimal records must not erase what identify or the Fuzy API stored."""
     wanted: dict[tuple[str, Any], dict[str, Any]] = {
-        ("accounts", user.account_id): mapping.session_account_record(user),
-        ("users", user.email): mapping.session_user_record(user)}
+        (BuiltinCollection.ACCOUNTS, user.account_id): mapping.session_account_record(user),
+        (BuiltinCollection.USERS, user.email): mapping.session_user_record(user)}
     for item in routed:
-        key = item.record.get("accountId" if item.collection == "accounts" else "userId")
+        account = item.collection == BuiltinCollection.ACCOUNTS
+        key = item.record.get("accountId" if account else "userId")
         wanted.pop((item.collection, key), None)
     wanted = {(name, key): record for (name, key), record in wanted.items()
               if name in collections}
@@ -186,8 +189,9 @@ def collect_ingest(*, session: CollectorSession, payload: Any, received: datetim
     calls to `events`, identify calls to `users`, all keyed to the session's customer and
     user; the customer's account and the user are created when they do not exist yet."""
     items = batch_of(payload)
-    collections = collections_named(org=session.org, names=["pages", "events", "users",
-                                                            "accounts"])
+    collections = collections_named(org=session.org, names=[
+        BuiltinCollection.PAGES, BuiltinCollection.EVENTS, BuiltinCollection.USERS,
+        BuiltinCollection.ACCOUNTS])
     user = SessionUser(session.customer_identifier, session.user_email)
     clock = Clock.of(received, payload.get("sentAt"))
 

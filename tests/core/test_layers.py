@@ -1,7 +1,9 @@
 """Services, selectors, tasks and the modules they use speak the application's errors
-(apps/core/exceptions.py), never an interface's: nothing below the API imports DRF."""
+(apps/core/exceptions.py), never an interface's: nothing below the API imports DRF. Records
+are read and written by apps/records alone."""
 
 import ast
+import re
 from pathlib import Path
 
 import apps
@@ -40,3 +42,14 @@ def test_nothing_below_the_api_imports_rest_framework():
                  for name in imported(path)
                  if name == "rest_framework" or name.startswith("rest_framework.")}
     assert offenders == {}
+
+
+def test_only_the_records_app_queries_or_writes_records():
+    """Other apps read records through apps/records/selectors.py and write them through
+    apps/records/services/: no module outside apps/records touches the managers."""
+    manager = re.compile(r"\b(Rejected)?Record\.objects\b")
+    modules = [path for path in APPS.rglob("*.py") if not path.is_relative_to(APPS / "records")]
+    assert len(modules) > 50  # the glob found the apps' modules
+    offenders = [str(path.relative_to(APPS)) for path in modules
+                 if manager.search(path.read_text())]
+    assert offenders == []

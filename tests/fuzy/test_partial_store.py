@@ -6,9 +6,8 @@ import pytest
 
 from apps.catalog.models import Collection
 from apps.ingestion.services import Outcome, collection_batch
-from apps.records import services
 from apps.records.models import Record
-from apps.records.services import Batch, batches_store
+from apps.records.services import Batch, batches_store, storing
 
 EMPTY_ACCOUNT = {"name": None, "parentAccountId": None, "paymentProcessorIds": {}, "traits": {}}
 
@@ -17,7 +16,7 @@ EMPTY_ACCOUNT = {"name": None, "parentAccountId": None, "paymentProcessorIds": {
 def accounts(request, make_org, orm, monkeypatch):
     """The accounts collection of a new org, stored into by one path or the other."""
     if request.param == "plain":  # the embedded default's path, here on PostgreSQL
-        monkeypatch.setattr(services, "_writer", lambda: services._bulk_sqlite)
+        monkeypatch.setattr(storing, "_writer", lambda: storing._bulk_sqlite)
     return Collection.objects.get(org__slug=make_org().slug, name="accounts")
 
 

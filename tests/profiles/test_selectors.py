@@ -11,9 +11,9 @@ from apps.profiles.selectors import (
     merge_list,
     merged_visitors,
     profile_collection,
-    profile_record,
     references_to,
 )
+from apps.records.selectors import profile_record
 from tests.factories import (
     CollectionFactory,
     IdentifierFactory,

@@ -4,6 +4,7 @@ their time-ordered ids, and never another org's or collection's."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
 
 from apps.core.ids import id_at
 from apps.records.models import Record
@@ -12,6 +13,7 @@ from apps.records.selectors import (
     identifier_is,
     record_get,
     record_page,
+    records_stream,
     rejected_for_replay,
     rejected_get,
     rejected_page,
@@ -178,3 +180,34 @@ def test_related_records_point_at_the_keys_or_were_sent_by_merged_visitors():
     page, cursor = related(["v1"], limit=2)
     assert page == ["e5", "e2"]
     assert related(["v1"], limit=2, before=cursor) == (["e1"], None)
+
+
+def open_cursors() -> list[str]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pg_cursors")
+        return [name for (name,) in cursor.fetchall()]
+
+
+def test_a_stream_yields_every_record_once_oldest_first_through_a_server_side_cursor():
+    collection = CollectionFactory()
+    Record.objects.bulk_create([
+        Record(id=made_at(START, n), org=collection.org, collection=collection, key=f"r{n}",
+               schema_version=1, identifiers={}, received_at=START, updated_at=START,
+               data={"n": n})
+        for n in reversed(range(5000))])
+    RecordFactory(collection=CollectionFactory(org=collection.org, source=collection.source))
+    stream = records_stream(org=collection.org, collection=collection, chunk_size=500)
+    first = next(stream)
+    # the rows are fetched 500 at a time from a cursor PostgreSQL holds, not read all at once
+    assert len(open_cursors()) == 1
+    ids = [first.id, *(record.id for record in stream)]
+    assert ids == [made_at(START, n) for n in range(5000)]
+    assert open_cursors() == []
+
+
+def test_a_stream_reads_only_its_orgs_records_in_the_querys_window(ten):
+    stranger = CollectionFactory()
+    query = RecordQuery(since=START + timedelta(minutes=3), until=START + timedelta(minutes=5))
+    assert keys(records_stream(org=ten.org, collection=ten, query=query)) == [
+        "event-3", "event-4", "event-5"]
+    assert list(records_stream(org=stranger.org, collection=ten)) == []

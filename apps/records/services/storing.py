@@ -1,4 +1,4 @@
-"""Writes of records: one service stores batches, idempotent on each record's key. PostgreSQL
+"""Storing records: one service stores batches, idempotent on each record's key. PostgreSQL
 takes them with one binary COPY into a staging table merged into the records; SQLite with a
 plain bulk upsert. The path is chosen once, by the database in use.
 
@@ -388,13 +388,3 @@ def _as_rejected(batch: Batch, record: list[Any], error: Exception) -> Batch:
                "detail": f"The database refused this record: {str(error).strip()}"}]
     return Batch(batch.org_id, batch.collection_id, batch.schema_version, batch.received_at,
                  rejected=[[record_id, data, errors]])
-
-
-def record_delete(*, record: Record) -> None:
-    record.delete()
-
-
-def rejected_update(*, rejected: RejectedRecord, errors: list[dict[str, Any]],
-                    schema_version: int) -> None:
-    rejected.errors, rejected.schema_version = errors, schema_version
-    rejected.save(update_fields=["errors", "schema_version"])

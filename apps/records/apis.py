@@ -1,0 +1,112 @@
+"""Reading records and rejected records back, and deleting a record. Records are sent
+(POST .../data) and rejected records replayed through apps/ingestion."""
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from apps.catalog import avro
+from apps.catalog.apis import collection_given
+from apps.catalog.models import Collection
+from apps.catalog.selectors import collection_get
+from apps.core.apis import OrgAPIView
+from apps.core.codes import Code
+from apps.core.exceptions import InvalidInput
+from apps.core.pagination import cursor_page, cursor_params, time_param
+from apps.records import selectors
+from apps.records.selectors import RecordQuery
+from apps.records.serializers import RecordOutput, RejectedRecordOutput
+from apps.records.services import record_delete
+
+READ_PARAMS = {"limit", "cursor", "since", "until"}
+PAGE_PARAMETERS = [
+    OpenApiParameter("limit", int, description="records per page, at most 1000 (100)"),
+    OpenApiParameter("cursor", str, description="from the previous page's `next` link"),
+    OpenApiParameter("since", str, description="ISO time: accepted at or after"),
+    OpenApiParameter("until", str, description="ISO time: accepted at or before"),
+]
+
+
+def _record_query(request: Request, collection: Collection) -> RecordQuery:
+    limit, before = cursor_params(request)
+    fields = avro.fields_of(collection.schema)
+    equals = []
+    for name, raw in request.query_params.items():  # the last value of each
+        if name in READ_PARAMS:
+            continue
+        if name not in fields:
+            raise InvalidInput.field(name, Code.UNKNOWN_FIELD, f"{name!r} is neither a field of "
+                                     f"{collection.name!r} nor one of "
+                                     f"{', '.join(sorted(READ_PARAMS))}.")
+        try:
+            equals.append((name, avro.query_value(fields[name], str(raw))))
+        except ValueError as error:
+            raise InvalidInput.field(name, Code.INVALID,
+                                     f"{raw!r} cannot be a value of {name!r}: {error}.") from error
+    return RecordQuery(limit=limit, before=before, since=time_param(request, "since"),
+                       until=time_param(request, "until"), equals=tuple(equals))
+
+
+class RecordListApi(OrgAPIView):
+    """GET collections/<id>/data. Ingestion's CollectionDataApi serves it at that path, where
+    it takes the POST of records as well."""
+
+    def collection(self, collection_id: str) -> Collection:
+        return self.found(collection_get(org=self.org, collection_id=collection_id))
+
+    @extend_schema(
+        responses=cursor_page("records", RecordOutput).schema, parameters=PAGE_PARAMETERS,
+        operation_id="collection_data_list",
+        description="Records newest first. Any other query parameter filters on a top-level "
+        "schema field by equality (`?bookingStatus=booked`).",
+    )
+    def get(self, request: Request, org: str, collection_id: str) -> Response:
+        collection = self.collection(collection_id)
+        query = _record_query(request, collection)
+        records, cursor = selectors.record_page(collection=collection, query=query)
+        items = self.output(RecordOutput, records, many=True)
+        return Response(cursor_page("records", RecordOutput).body(request, items, cursor,
+                                                                  query.limit))
+
+
+class RecordDetailApi(OrgAPIView):
+    def record(self, collection_id: str, record_id: str) -> Any:
+        collection = self.found(collection_get(org=self.org, collection_id=collection_id))
+        return self.found(selectors.record_get(collection=collection, record_id=record_id))
+
+    @extend_schema(responses=RecordOutput, operation_id="collection_data_read")
+    def get(self, request: Request, org: str, collection_id: str, record_id: str) -> Response:
+        return Response(self.output(RecordOutput, self.record(collection_id, record_id)))
+
+    @extend_schema(responses={204: None}, operation_id="collection_data_delete")
+    def delete(self, request: Request, org: str, collection_id: str, record_id: str) -> Response:
+        record_delete(record=self.record(collection_id, record_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class RejectedListApi(OrgAPIView):
+    @extend_schema(
+        responses=cursor_page("rejected", RejectedRecordOutput).schema,
+        parameters=[*PAGE_PARAMETERS, OpenApiParameter("collId", str)],
+        operation_id="rejected_list",
+    )
+    def get(self, request: Request, org: str) -> Response:
+        collection = collection_given(org=self.org, coll_id=request.query_params.get("collId"))
+        limit, before = cursor_params(request)
+        query = RecordQuery(limit=limit, before=before, since=time_param(request, "since"),
+                            until=time_param(request, "until"))
+        rejected, cursor = selectors.rejected_page(org=self.org, collection=collection,
+                                                   query=query)
+        items = self.output(RejectedRecordOutput, rejected, many=True)
+        return Response(cursor_page("rejected", RejectedRecordOutput).body(request, items,
+                                                                           cursor, limit))
+
+
+class RejectedDetailApi(OrgAPIView):
+    @extend_schema(responses=RejectedRecordOutput, operation_id="rejected_read")
+    def get(self, request: Request, org: str, rejected_id: str) -> Response:
+        found = selectors.rejected_get(org=self.org, rejected_id=rejected_id)
+        return Response(self.output(RejectedRecordOutput, self.found(found)))
