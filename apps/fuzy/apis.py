@@ -9,13 +9,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core import links
 from apps.core.exceptions import InvalidInput, NotFound
 from apps.core.permissions import WRITE_KEY_DETAIL, key_of
+from apps.core.serializers import LinksField
 from apps.fuzy import selectors, services
+from apps.fuzy.links import FuzyProfile
 from apps.ingestion.apis import INGEST_ANSWER, ingest_answer
 from apps.ingestion.body import read_json
 
-RECORD = inline_serializer("FuzyRecord", {"data": serializers.DictField()})
+RECORD = inline_serializer("FuzyRecord", {
+    "data": serializers.DictField(),
+    "_links": LinksField(help_text="`self`; a user's `account`, an account's `parentAccount`")})
 PARTIAL_NOTE = ("Each object names only what changes; the other fields keep their stored "
                 "values, and a map (`traits`, `paymentProcessorIds`) merges key by key.")
 
@@ -54,22 +59,26 @@ class FuzyAPIView(APIView):
         data = selectors.profile_data(org=self.org, collection=collection, key=key)
         if data is None:
             raise NotFound()
-        return Response(data)
+        return Response({**data, "_links": links.answer_links(
+            self.request, FuzyProfile(collection, data), self.org.slug)})
 
     def write(self, collection: str, key_field: str, items: list[dict[str, Any]]) -> Response:
         missing = [(f"{collection}[{i}].{key_field}", "required", f"`{key_field}` is required.")
                    for i, item in enumerate(items) if not item.get(key_field)]
         if missing:
             raise InvalidInput(errors=missing)
-        return ingest_answer(services.builtin_write(org=self.org, records={collection: items}))
+        return ingest_answer(services.builtin_write(org=self.org, records={collection: items}),
+                             self.request, org=self.org.slug)
 
 
 class ProductListApi(FuzyAPIView):
     @extend_schema(responses=inline_serializer("FuzyProducts", {
-        "products": serializers.ListField(child=serializers.DictField())}),
+        "products": serializers.ListField(child=serializers.DictField()),
+        "_links": LinksField()}),
         operation_id="v3_products_list")
     def get(self, request: Request) -> Response:
-        return Response({"products": selectors.products_data(org=self.org)})
+        return Response({"products": selectors.products_data(org=self.org),
+                         "_links": links.answer_links(request)})
 
     @extend_schema(request=inline_serializer("FuzyProduct", {
         "productId": serializers.CharField(), "name": serializers.CharField(
@@ -147,4 +156,5 @@ class EventApi(FuzyAPIView):
         description="One event, a JSON array or `{\"events\": [...]}`. A full `user` object "
         "(with its `account`) creates or updates that user and account too.")
     def put(self, request: Request) -> Response:
-        return ingest_answer(services.events_write(org=self.org, events=self.items("events")))
+        return ingest_answer(services.events_write(org=self.org, events=self.items("events")),
+                             request, org=self.org.slug)

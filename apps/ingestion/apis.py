@@ -12,13 +12,15 @@ from rest_framework.views import APIView
 from apps.catalog import avro
 from apps.catalog.models import Collection
 from apps.catalog.selectors import collection_for_ingest, collection_get
+from apps.core import links
 from apps.core.apis import IngestAPIView, OrgAPIView
 from apps.core.codes import Code
 from apps.core.errors import problem
 from apps.core.exceptions import InvalidInput
 from apps.core.pagination import cursor_params, hal_cursor_list, next_cursor_query, time_param
-from apps.core.serializers import IdField
+from apps.core.serializers import IdField, LinksField
 from apps.ingestion import body, services
+from apps.ingestion.links import Receipt
 from apps.ingestion.metrics import metrics_text
 from apps.ingestion.services import Outcome
 from apps.records import selectors
@@ -32,6 +34,8 @@ INGEST_ANSWER = inline_serializer("IngestAnswer", {
     "accepted": serializers.IntegerField(),
     "rejected": serializers.ListField(child=serializers.DictField()),
     "warnings": serializers.ListField(child=serializers.DictField()),
+    "_links": LinksField(help_text="`self`; `records` of the collection written; `rejected` "
+                         "when records were rejected"),
 })
 GZIP_NOTE = ("The body may be compressed (`Content-Encoding: gzip`) and may be sent chunked; "
              "the limits count it inflated.")
@@ -62,10 +66,14 @@ PAGE_PARAMETERS = [
 ]
 
 
-def ingest_answer(outcome: Outcome) -> Response:
-    """202 with what was accepted; 400 with the same body when every record was rejected."""
+def ingest_answer(outcome: Outcome, request: Request, *, collection_id: int | None = None,
+                  org: str | None = None) -> Response:
+    """202 with what was accepted and the links that lead on; 400 with the same body when
+    every record was rejected. `org` names the org where the URL does not."""
+    receipt = Receipt(collection_id, rejected=bool(outcome.rejected))
+    answer = {**outcome.as_body(), "_links": links.answer_links(request, receipt, org)}
     if outcome.accepted or not outcome.rejected:
-        return Response(outcome.as_body(), status=status.HTTP_202_ACCEPTED)
+        return Response(answer, status=status.HTTP_202_ACCEPTED)
     errors = [
         {**error, "attr": f"{entry.get('collection', 'records')}[{entry['index']}]"
          + (f".{error['attr']}" if error["attr"] else "")}
@@ -73,7 +81,7 @@ def ingest_answer(outcome: Outcome) -> Response:
     ]
     body_ = problem(400, "all_records_rejected", "No record was valid; each is kept in the "
                     "rejected list (GET /v1/<org>/rejected) with its reasons.", errors,
-                    **outcome.as_body())
+                    **answer)
     return Response(body_, status=status.HTTP_400_BAD_REQUEST,
                     content_type="application/problem+json")
 
@@ -136,7 +144,8 @@ class CollectionDataApi(IngestAPIView):
     def post(self, request: Request, org: str, collection_id: str) -> Response:
         collection = self.collection_to_ingest(collection_id)
         payload = body.read_json(request._request)
-        return ingest_answer(services.collection_ingest(collection=collection, payload=payload))
+        return ingest_answer(services.collection_ingest(collection=collection, payload=payload),
+                             request, collection_id=collection.id)
 
 
 class RecordDetailApi(OrgAPIView):
@@ -177,7 +186,8 @@ class SourceDataApi(IngestAPIView):
             if not isinstance(records, list):
                 raise InvalidInput.field(name, Code.INVALID,
                                          "Give the records of a collection as a JSON array.")
-        return ingest_answer(services.source_ingest(collections=collections, payload=payload))
+        return ingest_answer(services.source_ingest(collections=collections, payload=payload),
+                             request)
 
 
 class HealthApi(APIView):
@@ -264,7 +274,8 @@ class RejectedReplayApi(OrgAPIView):
     @extend_schema(request=ReplayInput, operation_id="rejected_replay", responses=inline_serializer(
         "ReplayAnswer", {"replayed": serializers.IntegerField(),
                          "stillRejected": serializers.IntegerField(),
-                         "rejected": serializers.ListField(child=serializers.DictField())}))
+                         "rejected": serializers.ListField(child=serializers.DictField()),
+                         "_links": LinksField(help_text="`self` and the `rejected` list")}))
     def post(self, request: Request, org: str) -> Response:
         data = self.valid(ReplayInput)
         collection = None
@@ -275,4 +286,4 @@ class RejectedReplayApi(OrgAPIView):
         rejected = selectors.rejected_for_replay(org=self.org, ids=data.get("ids"),
                                                  collection=collection)
         outcome = services.rejected_replay(rejected=list(rejected[: body.MAX_RECORDS]))
-        return Response(outcome.as_body())
+        return Response({**outcome.as_body(), "_links": links.answer_links(request, outcome)})

@@ -102,7 +102,7 @@ class TrackApi(BrowserAPIView, JsonBodyMixin, IngestAPIView):
     )
     def post(self, request: Request, org: str) -> Response:
         return ingest_answer(services.track_ingest(org=self.org, payload=self.payload(),
-                                                   received=timezone.now()))
+                                                   received=timezone.now()), request)
 
 
 # ---------------------------------------------------------------------------
@@ -203,4 +203,5 @@ class CollectorCollectApi(JsonBodyMixin, CollectorAPIView):
     def post(self, request: Request) -> Response:
         return ingest_answer(services.collect_ingest(session=self.session,
                                                      payload=self.payload(),
-                                                     received=timezone.now()))
+                                                     received=timezone.now()),
+                             request, org=self.session.org.slug)
