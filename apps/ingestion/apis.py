@@ -4,7 +4,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -210,7 +210,10 @@ class PrometheusText(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None,
                renderer_context: Mapping[str, Any] | None = None) -> Any:
-        return data
+        if isinstance(data, str):
+            return data
+        # an error's problem body (a 405, a 406) is JSON like every other
+        return JSONRenderer().render(data, accepted_media_type, renderer_context)
 
 
 class MetricsApi(APIView):
