@@ -77,6 +77,18 @@ WRITE_KEY = (
 )
 
 
+def hal_links(base: str, self_path: str, **onward: str) -> dict[str, dict[str, str]]:
+    """`_links` as Sluice answers them: `self`, then the links that lead on, each path made
+    absolute on `base` (e.g. the live server's `/v1/<org>`)."""
+    return {name: {"href": f"{base}{path}"} for name, path in {"self": self_path,
+                                                                **onward}.items()}
+
+
+def org_base(api: Any) -> str:
+    """The absolute `/v1/<org>` of a live API client of one org."""
+    return f"{api.root}/v1/{api.org.slug}"
+
+
 def validation(*errors: tuple[str, str, str]) -> dict[str, Any]:
     """A 400 body with `(attr, code, detail)` field errors."""
     return problem(400, "validation_error", VALIDATION, [

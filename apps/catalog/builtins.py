@@ -45,6 +45,11 @@ BUILTINS = (
 )
 
 
+def collection_is_builtin(collection: Collection) -> bool:
+    """Whether the collection is one of its org's built-in ones."""
+    return collection.source.name == SOURCE_NAME and collection.name in {b.name for b in BUILTINS}
+
+
 def _key_schema(name: str, field: str) -> dict[str, object]:
     return {"type": "record", "name": name, "namespace": "sluice.builtin",
             "fields": [{"name": field, "type": "string"}]}
@@ -62,7 +67,9 @@ def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
         org=org, name__in=[b.name for b in BUILTINS])}
     if len(existing) == len(BUILTINS):
         return existing
-    primaries: dict[str, Identifier] = {}
+    primaries = {i.collection.name: i for i in Identifier.objects.filter(
+        collection__in=existing.values(), type=Identifier.Type.PRIMARY).select_related(
+        "collection")}
     for builtin in BUILTINS:
         if builtin.name in existing:
             continue

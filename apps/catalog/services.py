@@ -85,10 +85,23 @@ def _check_identifiers_kept(collection: Collection, schema: dict[str, Any]) -> N
                                          f"The field {name!r} makes the identifier "
                                          f"{identifier.name!r}: keep it with its type, or delete "
                                          "the identifier first.")
+            if identifier.type == Identifier.Type.PRIMARY and isinstance(fields[name], list):
+                raise InvalidInput.field("schema", Code.OPTIONAL_KEY, f"The field {name!r} keys "
+                                         f"the primary identifier {identifier.name!r}: keep it "
+                                         "required (not a union with null).")
 
 
+@transaction.atomic
 def collection_delete(*, collection: Collection) -> None:
-    """Deletes the collection unless another collection's foreign identifier points at it."""
+    """Deletes the collection with its identifiers, unless it is built in or another
+    collection's foreign identifier points at it."""
+    # builtins makes its collections through this module, so it is imported when needed
+    from apps.catalog.builtins import collection_is_builtin
+
+    if collection_is_builtin(collection):
+        raise Conflict(f"The collection {collection.name!r} is built in: the usage collector "
+                       "and the Fuzy-style API write into it, so it cannot be deleted.",
+                       code=Code.BUILTIN_COLLECTION)
     pointing = Identifier.objects.filter(reference__collection=collection).exclude(
         collection=collection
     ).select_related("collection")
@@ -96,6 +109,8 @@ def collection_delete(*, collection: Collection) -> None:
         names = ", ".join(f"{i.collection.name}.{i.name}" for i in pointing)
         raise Conflict(f"Foreign identifiers point at this collection ({names}). Delete them "
                        "first.", code=Code.COLLECTION_REFERENCED)
+    # its own foreign identifiers may point at its primary one, which protects it from them
+    collection.identifiers.filter(type=Identifier.Type.FOREIGN).delete()
     collection.delete()
 
 
@@ -161,10 +176,14 @@ def _check_primary(collection: Collection, schema: dict[str, Any]) -> None:
         raise Conflict(f"The collection {collection.name!r} has a primary identifier already "
                        f"({existing.name!r}, id {existing.id}). Delete it to make another.",
                        code=Code.PRIMARY_IDENTIFIER_EXISTS)
-    optional = [f["name"] for f in schema["fields"] if isinstance(f["type"], list)]
+    fields = avro.fields_of(collection.schema)
+    optional = [(f"schema.fields[{index}].name", Code.OPTIONAL_KEY, f"The field {field['name']!r} "
+                 "is optional (a union with null): a primary identifier keys every record, so "
+                 "make the field required or choose another.")
+                for index, field in enumerate(schema["fields"])
+                if isinstance(field["type"], list) or isinstance(fields[field["name"]], list)]
     if optional:
-        raise InvalidInput.field("schema.fields", Code.OPTIONAL_KEY, "A primary identifier "
-                                 f"cannot be optional: {', '.join(optional)}.")
+        raise InvalidInput(errors=optional)
 
 
 def _check_reference(reference: Identifier | None, key_types: list[str]) -> None:

@@ -31,6 +31,7 @@ class Code(StrEnum):
     DUPLICATE_NAME = "duplicate_name"  # the name is taken in its org (or collection)
     SOURCE_IN_USE = "source_in_use"  # a source that still has collections
     COLLECTION_REFERENCED = "collection_referenced"  # foreign identifiers point at it
+    BUILTIN_COLLECTION = "builtin_collection"  # every org's built-in collections stay
     IDENTIFIER_REFERENCED = "identifier_referenced"  # foreign identifiers point at it
     PRIMARY_IDENTIFIER_EXISTS = "primary_identifier_exists"  # a collection has one at most
     NO_PRIMARY_IDENTIFIER = "no_primary_identifier"  # records are keyed by it: add one first

@@ -32,8 +32,17 @@ def absolute(request: Request, path: str, query: dict[str, Any] | None = None) -
     return request.build_absolute_uri(path)
 
 
-def links_for(obj: Any, request: Request) -> dict[str, dict[str, str]]:
-    """The `_links` of one object, absolute, built from its loaded ids only."""
+def links_for(obj: Any, request: Request, org: str | None = None) -> dict[str, dict[str, str]]:
+    """The `_links` of one object, absolute, built from its loaded ids only; `org` names the
+    org where the URL does not (the front doors under /v3/ and /api/)."""
     builder = _builders[type(obj)]
-    paths = builder(obj, org_slug(request))
+    paths = builder(obj, org or org_slug(request))
     return {name: {"href": absolute(request, path)} for name, path in paths.items()}
+
+
+def answer_links(request: Request, about: Any = None,
+                 org: str | None = None) -> dict[str, dict[str, str]]:
+    """The `_links` of an answer that is no stored object (what an action did): `self` is the
+    address asked, then the links `about` registers to lead on."""
+    onward = links_for(about, request, org) if about is not None else {}
+    return {"self": {"href": request.build_absolute_uri()}, **onward}

@@ -27,13 +27,29 @@ class IdField(serializers.Field):  # type: ignore[type-arg]
         return parsed
 
 
-class HalSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """An output serializer whose representation carries the object's `_links`."""
+@extend_schema_field({
+    "type": "object", "description": "HAL links: `self`, then those that lead on.",
+    "additionalProperties": {"type": "object", "required": ["href"],
+                             "properties": {"href": {"type": "string", "format": "uri"}}},
+})
+class LinksField(serializers.Field):  # type: ignore[type-arg]
+    """`_links`: an object's registered links (apps/core/links.py); in a schema of an answer
+    that is no object, its OpenAPI shape only."""
 
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data: dict[str, Any] = super().to_representation(instance)
-        data["_links"] = links.links_for(instance, self.context["request"])
-        return data
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(source="*", read_only=True, **kwargs)
+
+    def to_representation(self, value: Any) -> dict[str, dict[str, str]]:
+        return links.links_for(value, self.context["request"])
+
+
+class HalSerializer(serializers.Serializer):  # type: ignore[type-arg]
+    """An output serializer whose representation carries the object's `_links`, last."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
+        fields: dict[str, serializers.Field] = dict(super().get_fields())  # type: ignore[type-arg]
+        fields["_links"] = LinksField()
+        return fields
 
 
 @functools.cache

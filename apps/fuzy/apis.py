@@ -8,13 +8,18 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.catalog.builtin_names import BuiltinCollection
+from apps.core import links
 from apps.core.apis import OrgAPIView
 from apps.core.exceptions import InvalidInput
+from apps.core.serializers import LinksField
 from apps.fuzy import services
+from apps.fuzy.links import FuzyProfile
 from apps.ingestion.apis import INGEST_ANSWER, RecordsBody, ingest_answer
 from apps.records.selectors import builtin_data, builtin_data_list
 
-RECORD = inline_serializer("FuzyRecord", {"data": serializers.DictField()})
+RECORD = inline_serializer("FuzyRecord", {
+    "data": serializers.DictField(),
+    "_links": LinksField(help_text="`self`; a user's `account`, an account's `parentAccount`")})
 PARTIAL_NOTE = ("Each object names only what changes; the other fields keep their stored "
                 "values, and a map (`traits`, `paymentProcessorIds`) merges key by key.")
 
@@ -37,24 +42,27 @@ class FuzyAPIView(RecordsBody, OrgAPIView):
         return items
 
     def read(self, collection: str, key: str) -> Response:
-        return Response(self.found(builtin_data(org=self.org, collection=collection,
-                                                key=key)))
+        data = self.found(builtin_data(org=self.org, collection=collection, key=key))
+        return Response({**data, "_links": links.answer_links(
+            self.request, FuzyProfile(collection, data), self.org.slug)})
 
     def write(self, collection: str, key_field: str, items: list[dict[str, Any]]) -> Response:
         missing = [(f"{collection}[{i}].{key_field}", "required", f"`{key_field}` is required.")
                    for i, item in enumerate(items) if not item.get(key_field)]
         if missing:
             raise InvalidInput(errors=missing)
-        return ingest_answer(services.builtin_write(org=self.org, records={collection: items}))
+        return ingest_answer(services.builtin_write(org=self.org, records={collection: items}),
+                             self.request, org=self.org.slug)
 
 
 class ProductListApi(FuzyAPIView):
     @extend_schema(responses=inline_serializer("FuzyProducts", {
-        "products": serializers.ListField(child=serializers.DictField())}),
+        "products": serializers.ListField(child=serializers.DictField()),
+        "_links": LinksField()}),
         operation_id="v3_products_list")
     def get(self, request: Request) -> Response:
         products = builtin_data_list(org=self.org, collection=BuiltinCollection.PRODUCTS)
-        return Response({"products": products})
+        return Response({"products": products, "_links": links.answer_links(request)})
 
     @extend_schema(request=inline_serializer("FuzyProduct", {
         "productId": serializers.CharField(), "name": serializers.CharField(
@@ -133,4 +141,5 @@ class EventApi(FuzyAPIView):
         description="One event, a JSON array or `{\"events\": [...]}`. A full `user` object "
         "(with its `account`) creates or updates that user and account too.")
     def put(self, request: Request) -> Response:
-        return ingest_answer(services.events_write(org=self.org, events=self.items("events")))
+        return ingest_answer(services.events_write(org=self.org, events=self.items("events")),
+                             request, org=self.org.slug)

@@ -4,7 +4,7 @@ from typing import Any
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.renderers import BaseRenderer
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,12 +12,14 @@ from rest_framework.views import APIView
 from apps.catalog.apis import collection_given
 from apps.catalog.models import Collection
 from apps.catalog.selectors import collection_for_ingest
+from apps.core import links
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.errors import problem
 from apps.core.exceptions import InvalidInput
-from apps.core.serializers import IdField
+from apps.core.serializers import IdField, LinksField
 from apps.ingestion import limits, services
+from apps.ingestion.links import Receipt
 from apps.ingestion.metrics import metrics_text
 from apps.ingestion.services import Outcome
 from apps.records import selectors
@@ -28,6 +30,8 @@ INGEST_ANSWER = inline_serializer("IngestAnswer", {
     "accepted": serializers.IntegerField(),
     "rejected": serializers.ListField(child=serializers.DictField()),
     "warnings": serializers.ListField(child=serializers.DictField()),
+    "_links": LinksField(help_text="`self`; `records` of the collection written; `rejected` "
+                         "when records were rejected"),
 })
 GZIP_NOTE = ("The body may be compressed (`Content-Encoding: gzip`) and may be sent chunked; "
              "the limits count it inflated.")
@@ -52,10 +56,14 @@ HEALTH = inline_serializer("Health", {
 })
 
 
-def ingest_answer(outcome: Outcome) -> Response:
-    """202 with what was accepted; 400 with the same body when every record was rejected."""
+def ingest_answer(outcome: Outcome, request: Request, *, collection_id: int | None = None,
+                  org: str | None = None) -> Response:
+    """202 with what was accepted and the links that lead on; 400 with the same body when
+    every record was rejected. `org` names the org where the URL does not."""
+    receipt = Receipt(collection_id, rejected=bool(outcome.rejected))
+    answer = {**outcome.as_body(), "_links": links.answer_links(request, receipt, org)}
     if outcome.accepted or not outcome.rejected:
-        return Response(outcome.as_body(), status=status.HTTP_202_ACCEPTED)
+        return Response(answer, status=status.HTTP_202_ACCEPTED)
     errors = [
         {**error, "attr": f"{entry.get('collection', 'records')}[{entry['index']}]"
          + (f".{error['attr']}" if error["attr"] else "")}
@@ -63,7 +71,7 @@ def ingest_answer(outcome: Outcome) -> Response:
     ]
     body_ = problem(400, "all_records_rejected", "No record was valid; each is kept in the "
                     "rejected list (GET /v1/<org>/rejected) with its reasons.", errors,
-                    **outcome.as_body())
+                    **answer)
     return Response(body_, status=status.HTTP_400_BAD_REQUEST,
                     content_type="application/problem+json")
 
@@ -101,7 +109,8 @@ class CollectionDataApi(IngestAPIView, RecordListApi):
     def post(self, request: Request, org: str, collection_id: str) -> Response:
         collection = self.collection_to_ingest(collection_id)
         return ingest_answer(services.collection_ingest(collection=collection,
-                                                        payload=request.data))
+                                                        payload=request.data),
+                             request, collection_id=collection.id)
 
 
 class SourceDataApi(IngestAPIView):
@@ -127,7 +136,8 @@ class SourceDataApi(IngestAPIView):
             if not isinstance(records, list):
                 raise InvalidInput.field(name, Code.INVALID,
                                          "Give the records of a collection as a JSON array.")
-        return ingest_answer(services.source_ingest(collections=collections, payload=payload))
+        return ingest_answer(services.source_ingest(collections=collections, payload=payload),
+                             request)
 
 
 class HealthApi(APIView):
@@ -150,7 +160,10 @@ class PrometheusText(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None,
                renderer_context: Mapping[str, Any] | None = None) -> Any:
-        return data
+        if isinstance(data, str):
+            return data
+        # an error's problem body (a 405, a 406) is JSON like every other
+        return JSONRenderer().render(data, accepted_media_type, renderer_context)
 
 
 class MetricsApi(APIView):
@@ -182,11 +195,12 @@ class RejectedReplayApi(OrgAPIView):
     @extend_schema(request=ReplayInput, operation_id="rejected_replay", responses=inline_serializer(
         "ReplayAnswer", {"replayed": serializers.IntegerField(),
                          "stillRejected": serializers.IntegerField(),
-                         "rejected": serializers.ListField(child=serializers.DictField())}))
+                         "rejected": serializers.ListField(child=serializers.DictField()),
+                         "_links": LinksField(help_text="`self` and the `rejected` list")}))
     def post(self, request: Request, org: str) -> Response:
         data = self.valid(ReplayInput)
         collection = collection_given(org=self.org, coll_id=data.get("collId"))
         rejected = selectors.rejected_for_replay(org=self.org, ids=data.get("ids"),
                                                  collection=collection)
         outcome = services.rejected_replay(rejected=list(rejected[: limits.MAX_RECORDS]))
-        return Response(outcome.as_body())
+        return Response({**outcome.as_body(), "_links": links.answer_links(request, outcome)})

@@ -7,13 +7,14 @@ from rest_framework.response import Response
 
 from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection
+from apps.core import links
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.exceptions import InvalidInput, NotFound
 from apps.core.pagination import cursor_page, cursor_params
-from apps.core.serializers import HalSerializer
+from apps.core.serializers import HalSerializer, LinksField
 from apps.profiles import selectors, services
-from apps.profiles.links import Profile
+from apps.profiles.links import Erasure, Profile
 from apps.records.selectors import RecordQuery, profile_record, related_page
 from apps.records.serializers import RecordOutput
 
@@ -49,7 +50,8 @@ class ProfileApi(ProfileScopedApi):
         return Response(self.output(ProfileOutput, profile))
 
     @extend_schema(responses=inline_serializer("Erasure", {
-        "deleted": serializers.DictField(child=serializers.IntegerField())}),
+        "deleted": serializers.DictField(child=serializers.IntegerField()),
+        "_links": LinksField(help_text="`self` and the profile's `collection`")}),
         operation_id="profiles_erase",
         description="Erasure: deletes the profile's record and every record that points at it.")
     def delete(self, request: Request, org: str, collection: str, key: str) -> Response:
@@ -57,7 +59,9 @@ class ProfileApi(ProfileScopedApi):
         deleted = services.profile_erase(collection=profile_collection, key=key)
         if not deleted:
             raise NotFound()
-        return Response({"deleted": deleted}, status=status.HTTP_200_OK)
+        erasure = Erasure(profile_collection)
+        return Response({"deleted": deleted, "_links": links.answer_links(request, erasure)},
+                        status=status.HTTP_200_OK)
 
 
 class ProfileRelatedApi(ProfileScopedApi):
@@ -90,12 +94,17 @@ class ProfileRelatedApi(ProfileScopedApi):
         return Response(cursor_page("records", RecordOutput).body(request, items, cursor, limit))
 
 
+class MergeOutput(HalSerializer):
+    visitorId = serializers.CharField(source="visitor_id")
+    userId = serializers.CharField(source="user_id")
+    status = serializers.CharField()
+    createdAt = serializers.DateTimeField(source="created_at")
+
+
 class MergeListApi(OrgAPIView):
     @extend_schema(responses=inline_serializer("Merges", {
-        "merges": serializers.ListField(child=serializers.DictField())}),
+        "merges": MergeOutput(many=True), "_links": LinksField()}),
         operation_id="profiles_merges_list")
     def get(self, request: Request, org: str) -> Response:
-        merges = [{"visitorId": m.visitor_id, "userId": m.user_id, "status": m.status,
-                   "createdAt": m.created_at.isoformat()}
-                  for m in selectors.merge_list(org=self.org)]
-        return Response({"merges": merges})
+        merges = self.output(MergeOutput, selectors.merge_list(org=self.org), many=True)
+        return Response({"merges": merges, "_links": links.answer_links(request)})

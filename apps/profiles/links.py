@@ -4,6 +4,7 @@ from django.urls import reverse
 
 from apps.catalog.models import Collection
 from apps.core import links
+from apps.profiles.models import Merge
 from apps.records.models import Record
 
 
@@ -16,6 +17,13 @@ class Profile:
     record: Record
     related: list[tuple[Collection, str]]
     merged_visitors: list[str]
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """An erased profile of `collection`: what its answer leads on to."""
+
+    collection: Collection
 
 
 def related_path(org: str, collection: str, key: str, other: str) -> str:
@@ -34,3 +42,16 @@ def profile_links(profile: Profile, org: str) -> dict[str, str]:
     for other, _ in profile.related:
         found[other.name] = related_path(org, name, key, other.name)
     return found
+
+
+@links.register(Merge)
+def merge_links(merge: Merge, org: str) -> dict[str, str]:
+    """The user profile that the visitor's records join."""
+    return {"profile": reverse("profile-detail", kwargs={
+        "org": org, "collection": "users", "key": merge.user_id})}
+
+
+@links.register(Erasure)
+def erasure_links(erasure: Erasure, org: str) -> dict[str, str]:
+    return {"collection": reverse("collection-detail", kwargs={
+        "org": org, "collection_id": erasure.collection.id})}

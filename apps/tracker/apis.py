@@ -78,7 +78,7 @@ class TrackApi(BrowserAPIView, IngestAPIView):
     )
     def post(self, request: Request, org: str) -> Response:
         return ingest_answer(services.track_ingest(org=self.org, payload=request.data,
-                                                   received=timezone.now()))
+                                                   received=timezone.now()), request)
 
 
 # ---------------------------------------------------------------------------
@@ -158,7 +158,7 @@ class CollectorCollectApi(RecordsBody, CollectorAPIView):
         "session's email). A 401 `session_expired` asks for a new session.",
     )
     def post(self, request: Request) -> Response:
-        return ingest_answer(services.collect_ingest(session=cast(CollectorSession,
-                                                                  request.auth),
-                                                     payload=request.data,
-                                                     received=timezone.now()))
+        session = cast(CollectorSession, request.auth)
+        return ingest_answer(services.collect_ingest(session=session, payload=request.data,
+                                                     received=timezone.now()),
+                             request, org=session.org.slug)

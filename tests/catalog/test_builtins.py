@@ -69,3 +69,24 @@ def test_each_org_has_built_in_collections_of_its_own():
     assert {c.org_id for c in mine.values()} == {one.id}
     assert {c.org_id for c in theirs.values()} == {other.id}
     assert not {c.id for c in mine.values()} & {c.id for c in theirs.values()}
+
+
+def test_ensuring_makes_the_built_in_collections_an_org_is_missing():
+    org = OrgFactory()
+    first = builtin_collections_ensure(org=org)
+    for name in ("pages", "events", "users"):
+        first[name].delete()
+    again = builtin_collections_ensure(org=org)
+    assert sorted(again) == ["accounts", "events", "pages", "products", "users"]
+    assert {name: again[name].id for name in ("accounts", "products")} == {
+        name: first[name].id for name in ("accounts", "products")}
+    references = {(i.collection.name, i.name): i.reference.collection.name
+                  for i in Identifier.objects.filter(org=org, type="foreign").select_related(
+                      "collection", "reference__collection")}
+    assert references == {
+        ("accounts", "parentAccountId"): "accounts", ("users", "accountId"): "accounts",
+        ("events", "userId"): "users", ("events", "accountId"): "accounts",
+        ("events", "productId"): "products", ("pages", "userId"): "users",
+        ("pages", "accountId"): "accounts",
+    }
+    assert Identifier.objects.filter(org=org).count() == 12

@@ -214,6 +214,26 @@ def test_an_identifier_keeps_its_fields_in_the_schema_and_its_collection_alive(a
                                          "with its type, or delete the identifier first."))
 
 
+def test_a_collection_related_to_itself_is_deleted_and_built_in_ones_are_kept(api):
+    source = create_source(api)
+    bookings = create_collection(api, source["id"], name="bookings")
+    primary = create_identifier(api, bookings["id"], name="booking")
+    create_identifier(api, bookings["id"], kind="foreign", name="rebooked",
+                      fields=(("visitorId", "string"),), referenceId=primary["id"])
+    assert api.delete(f"/collections/{bookings['id']}").status_code == 204
+    assert api.get(f"/collections/{bookings['id']}").status_code == 404
+    assert api.get(f"/identifiers/{primary['id']}").status_code == 404
+
+    users = api.get("/collections/users").json()
+    for name in ("users", "accounts"):
+        refused = api.delete(f"/collections/{name}")
+        assert refused.status_code == 409
+        assert refused.json() == problem(409, "builtin_collection", f"The collection {name!r} "
+                                         "is built in: the usage collector and the Fuzy-style "
+                                         "API write into it, so it cannot be deleted.")
+    assert api.get(f"/collections/{users['id']}").json() == users
+
+
 # ---------------------------------------------------------------------------
 # Identifiers and relations
 # ---------------------------------------------------------------------------
@@ -248,6 +268,18 @@ def test_identifiers_in_all_three_forms_and_their_errors(api, make_org):
                                          "collection 'visitors' has no field 'nope'. Its "
                                          "fields: eventId, visitorId, bookingId, flightId, "
                                          "bookingStatus, bookingDate."))
+    optional = create_collection(api, source["id"], name="optional", avro={
+        **coll["schema"], "fields": [*coll["schema"]["fields"],
+                                     {"name": "seat", "type": ["null", "string"]}]})
+    for kind in ("string", ["null", "string"]):
+        refused = api.post("/identifiers", json={
+            "collId": optional["id"], "type": "primary", "name": "p",
+            "schema": key_schema("p", ("bookingId", "string"), ("seat", kind))})
+        assert refused.status_code == 400
+        assert refused.json() == validation(("schema.fields[1].name", "optional_key", "The "
+                                             "field 'seat' is optional (a union with null): a "
+                                             "primary identifier keys every record, so make the "
+                                             "field required or choose another."))
     mismatch = api.post("/identifiers", json={
         "collId": other["id"], "type": "primary", "name": "p",
         "schema": key_schema("p", ("visitorId", "long"))})

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from apps.catalog.builtins import builtin_collections_ensure
 from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.catalog.services import (
     collection_create,
@@ -17,6 +18,7 @@ from apps.catalog.services import (
 from tests.factories import (
     CollectionFactory,
     IdentifierFactory,
+    OrgFactory,
     SourceFactory,
     key_schema,
 )
@@ -171,6 +173,16 @@ def test_a_new_schema_must_keep_the_identifiers_fields_with_their_types():
     assert Collection.objects.get(id=collection.id).schema_version == 2
 
 
+def test_a_primary_identifiers_field_stays_required():
+    identifier = IdentifierFactory(key_fields=("eventId",))
+    optional = {**schema("flight-booking"), "fields": [
+        {**f, "type": ["null", "string"]} if f["name"] == "eventId" else f
+        for f in schema("flight-booking")["fields"]]}
+    with refused("optional_key"):
+        collection_update(collection=identifier.collection, changes={"schema": optional})
+    assert Collection.objects.get(id=identifier.collection_id).schema_version == 1
+
+
 def test_delete_removes_the_collection_its_versions_and_identifiers():
     identifier = IdentifierFactory()
     collection = identifier.collection
@@ -192,6 +204,25 @@ def test_a_collection_another_ones_foreign_identifier_points_at_is_kept():
         collection_delete(collection=primary.collection)
     assert Collection.objects.filter(id=primary.collection_id).exists()
     assert Identifier.objects.filter(id__in=[primary.id, foreign.id]).count() == 2
+
+
+def test_a_collection_whose_foreign_identifier_points_at_itself_is_deleted():
+    primary = IdentifierFactory()
+    collection = primary.collection
+    IdentifierFactory(collection=collection, type=Identifier.Type.FOREIGN, reference=primary,
+                      key_fields=("visitorId",))
+    collection_delete(collection=collection)
+    assert not Collection.objects.filter(id=collection.id).exists()
+    assert not Identifier.objects.filter(collection_id=collection.id).exists()
+
+
+def test_a_built_in_collection_is_kept():
+    org = OrgFactory()
+    made = builtin_collections_ensure(org=org)
+    for name in ("events", "accounts"):
+        with refused("builtin_collection"):
+            collection_delete(collection=made[name])
+    assert Collection.objects.filter(org=org).count() == 5
 
 
 # ---------------------------------------------------------------------------
@@ -221,6 +252,7 @@ def test_a_primary_identifier_is_made_on_key_fields_of_the_same_types():
     ([("personId", "int")], "type_mismatch"),
     ([], "required"),
     ([("personId", ["null", "string"])], "optional_key"),
+    ([("nickname", "string")], "optional_key"),
 ])
 def test_an_identifier_that_does_not_fit_its_collection_is_not_made(fields, code):
     collection = people()

@@ -4,7 +4,7 @@ records of the built-in collections and readable through the data API too."""
 import httpx
 
 from tests.fuzy.helpers import stored
-from tests.helpers import validation, wait_for
+from tests.helpers import hal_links, validation, wait_for
 
 
 def test_the_seed_flow(api, v3, orm):
@@ -23,7 +23,9 @@ def test_the_seed_flow(api, v3, orm):
                                   "paymentProcessorIds": {"stripe": "cus_9"},
                                   "traits": {"plan": "pro"}}).status_code == 202
     stored(api, "users", "u1")
-    assert v3.get("/user/u1").json()["accountId"] == "acme-retail-eu"
+    user = v3.get("/user/u1").json()
+    assert (user["accountId"], user["_links"]) == ("acme-retail-eu", hal_links(
+        api.root, "/v3/user/u1", account="/v3/account/acme-retail-eu"))
     assert v3.get("/account/acme").json()["paymentProcessorIds"] == {"stripe": "cus_123"}
 
     answer = v3.put("/event", json={"events": [
@@ -33,7 +35,9 @@ def test_the_seed_flow(api, v3, orm):
          "user": {"userId": "u2", "email": "bo@globex.example",
                   "account": {"accountId": "globex", "name": "Globex"}}},
     ]}, headers={"x-api-key": api.org.write_key})
-    assert answer.status_code == 202 and answer.json()["accepted"] == 4
+    assert answer.status_code == 202
+    assert answer.json() == {"accepted": 4, "rejected": [], "warnings": [],
+                             "_links": hal_links(api.root, "/v3/event")}
     first, second = stored(api, "events", "e1"), stored(api, "events", "e2")
     assert (first.data["event"], first.data["userId"], first.data["productId"]) == (
         "clicked export", "u1", "ios")

@@ -8,7 +8,7 @@ from apps.catalog.models import Collection
 from apps.records.models import Record
 from apps.sources.models import Source
 from tests.fuzy.helpers import stored
-from tests.helpers import NOT_FOUND, problem
+from tests.helpers import NOT_FOUND, hal_links, problem
 
 DEFAULT_PRODUCT = {"productId": "default", "name": "Default product", "description": None,
                    "isDefault": True}
@@ -31,7 +31,8 @@ def test_200_concurrent_partial_updates_of_one_account_all_apply(api, v3, orm):
                 "traits": {f"trait{i}": i for i in range(196)}}
     account = stored(api, "accounts", "busy", until=lambda r: r.data == expected, timeout=60)
     assert account.identifiers == {"accountId": "busy", "parentAccountId": "holding"}
-    assert v3.get("/account/busy").json() == expected
+    assert v3.get("/account/busy").json() == {**expected, "_links": hal_links(
+        api.root, "/v3/account/busy", parentAccount="/v3/account/holding")}
 
 
 def test_a_new_org_has_its_default_product_at_once(api, orm):
@@ -49,13 +50,15 @@ def org_rows(slug):
 
 def test_reads_write_nothing(api, v3, orm):
     before = org_rows(api.org.slug)
-    assert v3.get("/product").json() == {"products": [DEFAULT_PRODUCT]}
-    assert v3.get("/product/default").json() == DEFAULT_PRODUCT
+    assert v3.get("/product").json() == {"products": [DEFAULT_PRODUCT],
+                                         "_links": hal_links(api.root, "/v3/product")}
+    assert v3.get("/product/default").json() == {
+        **DEFAULT_PRODUCT, "_links": hal_links(api.root, "/v3/product/default")}
     assert org_rows(api.org.slug) == before
     # nor does a read put back a default product that was deleted
     Record.objects.filter(collection__org__slug=api.org.slug, key="default").delete()
     before = org_rows(api.org.slug)
-    assert v3.get("/product").json() == {"products": []}
+    assert v3.get("/product").json()["products"] == []
     for path in ("/product/default", "/account/acme", "/user/u1"):
         answer = v3.get(path)
         assert (answer.status_code, answer.json()) == (404, problem(404, "not_found", NOT_FOUND))
@@ -69,13 +72,16 @@ def test_a_partial_update_is_validated_by_the_fields_it_names(api, v3, orm):
     assert answer.json() == {"accepted": 1, "warnings": [], "rejected": [
         {"collection": "accounts", "index": 0, "errors": [
             {"attr": "traits", "code": "invalid_type",
-             "detail": "Expected map at traits, got str."}]}]}
+             "detail": "Expected map at traits, got str."}]}],
+        "_links": hal_links(api.root, "/v3/account",
+                            rejected=f"/v1/{api.org.slug}/rejected")}
     # a field the schema requires (a product's name) may be left out once the product exists
     new = v3.post("/product", json={"productId": "tv", "description": "TV app"})
     assert new.json()["rejected"] == [{"collection": "products", "index": 0, "errors": [
         {"attr": "name", "code": "required", "detail": "The field 'name' is required (string)."}]}]
     assert v3.put("/product/default", json={"description": "Our web app"}).json() == {
-        "accepted": 1, "rejected": [], "warnings": []}
+        "accepted": 1, "rejected": [], "warnings": [],
+        "_links": hal_links(api.root, "/v3/product/default")}
     assert v3.post("/product", json=[{"productId": "tv", "name": "TV"},
                                      {"productId": "tv", "description": "TV app"}]
                    ).json()["accepted"] == 2
@@ -98,3 +104,13 @@ def test_identifiers_follow_the_merged_record(api, v3, orm):
     v3.post("/user", json={"userId": "u1", "accountId": None})
     user = stored(api, "users", "u1", until=lambda r: r.data["accountId"] is None)
     assert (user.data["firstName"], user.identifiers) == ("Ann", {"userId": "u1"})
+
+
+def test_a_read_sent_back_as_it_is_is_taken_with_a_warning_about_its_links(api, v3, orm):
+    read = v3.get("/product/default").json()
+    answer = v3.put("/product/default", json=read)
+    assert (answer.status_code, answer.json()) == (202, {
+        "accepted": 1, "rejected": [], "warnings": [
+            {"collection": "products", "index": 0, "fields": ["_links"],
+             "detail": "Fields not in the schema were not stored: _links."}],
+        "_links": hal_links(api.root, "/v3/product/default")})

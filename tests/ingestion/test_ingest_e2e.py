@@ -6,7 +6,14 @@ import uuid
 
 from apps.records.models import Record, RejectedRecord
 from tests.fixtures import record
-from tests.helpers import create_collection, create_identifier, problem, wait_for
+from tests.helpers import (
+    create_collection,
+    create_identifier,
+    hal_links,
+    org_base,
+    problem,
+    wait_for,
+)
 
 
 def booking(**fields):
@@ -24,9 +31,11 @@ def test_a_sent_record_is_stored_with_its_version_and_identifiers(api, flights, 
     sent = booking(extra="not in the schema")
     answer = api.post(f"/collections/{coll['id']}/data", json=sent)
     assert answer.status_code == 202
+    data = f"/collections/{coll['id']}/data"
     assert answer.json() == {"accepted": 1, "rejected": [], "warnings": [
         {"index": 0, "fields": ["extra"],
-         "detail": "Fields not in the schema were not stored: extra."}]}
+         "detail": "Fields not in the schema were not stored: extra."}],
+        "_links": hal_links(org_base(api), data, records=data)}
     [row] = stored(coll["id"], 1)
     assert row.schema_version == 1
     assert row.identifiers == {"profileId": sent["eventId"]}
@@ -88,7 +97,9 @@ def test_the_source_form_sends_several_collections_in_one_request(api, flights, 
     assert answer.json() == {"accepted": 2, "warnings": [], "rejected": [
         {"collection": "flight-booking", "index": 1, "errors": [
             {"attr": "bookingDate", "code": "invalid_date",
-             "detail": "'soon' is not an ISO date such as 2020-05-25."}]}]}
+             "detail": "'soon' is not an ISO date such as 2020-05-25."}]}],
+        "_links": hal_links(org_base(api), f"/sources/{flights['source']['id']}/data",
+                            rejected="/rejected")}
     stored(flights["collection"]["id"], 1)
     [page] = stored(pages["id"], 1)
     assert page.data == {"eventId": "p1", "url": "https://shop.example/"}
@@ -129,7 +140,7 @@ def test_a_collection_without_primary_identifier_answers_how_to_add_one(api, fli
 def test_a_record_failing_validation_is_kept_with_its_reasons(api, flights, orm):
     coll_id = flights["collection"]["id"]
     bad = booking(bookingDate="2020-02-30", flightId=7)
-    answer = api.post(f"/collections/{coll_id}/data", json=[bad])
+    answer = api.post("/collections/flight-booking/data", json=[bad])
     errors = [
         {"attr": "flightId", "code": "invalid_type", "detail": "Expected string at flightId, "
          "got int."},
@@ -144,6 +155,9 @@ def test_a_record_failing_validation_is_kept_with_its_reasons(api, flights, orm)
                   "(GET /v1/<org>/rejected) with its reasons.",
         "errors": [{**e, "attr": f"records[0].{e['attr']}"} for e in errors],
         "accepted": 0, "rejected": [{"index": 0, "errors": errors}], "warnings": [],
+        "_links": hal_links(org_base(api), "/collections/flight-booking/data",
+                            records=f"/collections/{coll_id}/data",
+                            rejected=f"/rejected?collId={coll_id}"),
     }
     [kept] = wait_for(lambda: list(RejectedRecord.objects.filter(collection_id=int(coll_id))))
     assert kept.raw == bad and kept.errors == errors and kept.schema_version == 1

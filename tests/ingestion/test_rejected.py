@@ -7,7 +7,7 @@ from django.db import connection
 
 from apps.records.models import Record, RejectedRecord
 from tests.fixtures import record
-from tests.helpers import wait_for
+from tests.helpers import hal_links, org_base, wait_for
 
 
 def booking(**fields):
@@ -40,7 +40,8 @@ def test_rejected_records_are_listed_and_replayed_after_the_schema_is_fixed(api,
     assert replay.status_code == 200
     assert replay.json() == {"replayed": 2, "stillRejected": 1, "rejected": [
         {"id": rejected[0]["id"], "errors": [{"attr": "flightId", "code": "invalid_type",
-                                              "detail": "Expected string at flightId, got int."}]}]}
+                                              "detail": "Expected string at flightId, got int."}]}],
+        "_links": hal_links(org_base(api), "/rejected/replay", rejected="/rejected")}
     rows = wait_for(lambda: (rows := Record.objects.filter(collection_id=int(coll["id"]))
                              ).count() == 3 and rows)
     assert {r.key: r.schema_version for r in rows} == {

@@ -6,7 +6,7 @@ import pytest
 
 from apps.profiles.models import Merge
 from apps.records.models import Record
-from tests.helpers import wait_for
+from tests.helpers import hal_links, org_base, wait_for
 
 
 @pytest.fixture
@@ -96,9 +96,16 @@ def test_an_anonymous_visitor_is_stitched_into_the_user_it_becomes(api, v3, orm)
         "anon-1", "known-1"]
     # the same visitor later identified as another user is not merged again
     api.post("/collections/users/data", json={"userId": "u8", "visitorId": "v-9"})
-    merges = wait_for(lambda: len(m := api.get("/profiles/merges").json()["merges"]) == 2 and m)
-    assert [(m["visitorId"], m["userId"], m["status"]) for m in merges] == [
-        ("v-9", "u7", "merged"), ("v-9", "u8", "conflict")]
+    answer = wait_for(lambda: len((a := api.get("/profiles/merges").json())["merges"]) == 2
+                      and a)
+    created = [m.created_at.isoformat().replace("+00:00", "Z")
+               for m in Merge.objects.filter(org__slug=api.org.slug).order_by("id")]
+    assert answer == {"merges": [
+        {"visitorId": "v-9", "userId": user, "status": status, "createdAt": at,
+         "_links": {"profile": {"href": f"{org_base(api)}/profiles/users/{user}"}}}
+        for (user, status), at in zip([("u7", "merged"), ("u8", "conflict")], created,
+                                      strict=True)],
+        "_links": hal_links(org_base(api), "/profiles/merges")}
     assert api.get("/profiles/users/u8").json()["mergedVisitors"] == []
 
 
@@ -117,7 +124,10 @@ def test_erasing_a_user_leaves_no_record_of_it(api, v3, orm):
     wait_for(lambda: Merge.objects.filter(org__slug=api.org.slug, user_id="gone").exists())
     erased = api.delete("/profiles/users/gone")
     assert erased.status_code == 200
-    assert erased.json() == {"deleted": {"users": 1, "events": 2, "pages": 1}}
+    users = api.get("/collections/users").json()["id"]
+    assert erased.json() == {"deleted": {"users": 1, "events": 2, "pages": 1},
+                             "_links": hal_links(org_base(api), "/profiles/users/gone",
+                                                 collection=f"/collections/{users}")}
     left = Record.objects.filter(collection__org__slug=api.org.slug)
     assert not [r for r in left if "gone" in str(r.data)]
     assert left.filter(key="keep").exists()

@@ -14,7 +14,7 @@ from apps.orgs.models import ApiKey
 from apps.orgs.services import api_key_revoke
 from apps.records.models import Record
 from apps.tracker.sessions import session_token
-from tests.helpers import NOT_AUTHENTICATED, problem, validation, wait_for
+from tests.helpers import NOT_AUTHENTICATED, hal_links, problem, validation, wait_for
 from tests.tracker.conftest import SHOP
 
 EXPIRED = ("The session token has expired or is not valid. Call POST /api/initialize again for "
@@ -89,7 +89,8 @@ def test_page_track_and_identify_land_in_the_builtin_collections(api, collector,
     after = call("track", event="saved", userId="u-42")
     answer = collect(collector, token, [page, track, identify, after])
     assert answer.status_code == 202, answer.text
-    assert answer.json() == {"accepted": 4, "rejected": [], "warnings": []}
+    assert answer.json() == {"accepted": 4, "rejected": [], "warnings": [],
+                             "_links": hal_links(api.root, "/api/collect")}
 
     [stored_page] = records_of(api, "pages", 1)
     assert on_server_clock(stored_page["data"]) == {
@@ -171,6 +172,8 @@ def test_each_bad_call_is_rejected_alone(api, collector):
             for r in answer.json()["rejected"]] == [
         (0, "type", "unknown_type"), (1, "event", "required"), (3, None, "not_an_object"),
         (4, "traits", "invalid")]
+    assert answer.json()["_links"] == hal_links(api.root, "/api/collect",
+                                                rejected=f"/v1/{api.org.slug}/rejected")
 
 
 def test_initialize_needs_a_key_a_customer_and_an_email(api, collector):

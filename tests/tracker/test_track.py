@@ -8,7 +8,15 @@ import pytest
 
 from apps.records.models import Record, RejectedRecord
 from apps.tracker import services
-from tests.helpers import NOT_AUTHENTICATED, NOT_FOUND, create_collection, problem, wait_for
+from tests.helpers import (
+    NOT_AUTHENTICATED,
+    NOT_FOUND,
+    create_collection,
+    hal_links,
+    org_base,
+    problem,
+    wait_for,
+)
 from tests.tracker.conftest import SHOP
 
 PLAIN = {"Content-Type": "text/plain;charset=UTF-8"}
@@ -51,7 +59,8 @@ def test_a_beacon_batch_is_stored_with_the_system_fields_its_schema_has(api, web
     sent = item(userId="u-9")
     answer = track(api, [sent])
     assert answer.status_code == 202, answer.text
-    assert answer.json() == {"accepted": 1, "rejected": [], "warnings": []}
+    assert answer.json() == {"accepted": 1, "rejected": [], "warnings": [],
+                             "_links": hal_links(org_base(api), "/track")}
     [row] = stored(web["collection"]["id"], 1)
     assert row.key == sent["eventId"]
     assert row.data == {"eventId": sent["eventId"], "visitorId": "v-1", **booking()}
@@ -84,7 +93,8 @@ def test_the_timestamp_is_corrected_by_the_senders_clock_skew(api, web, orm):
     before = datetime.now(UTC)
     answer = track(api, [sent], sentAt=behind.isoformat().replace("+00:00", "Z"))
     after = datetime.now(UTC)
-    assert answer.json() == {"accepted": 1, "rejected": [], "warnings": []}
+    assert answer.json() == {"accepted": 1, "rejected": [], "warnings": [],
+                             "_links": hal_links(org_base(api), "/track")}
     [row] = stored(builtin(api, "pages")["id"], 1)
     stamp = datetime.fromisoformat(row.data["timestamp"].replace("Z", "+00:00"))
     assert before - timedelta(seconds=31) <= stamp <= after - timedelta(seconds=29)
@@ -102,7 +112,8 @@ def test_the_own_api_maps_page_and_identify_onto_the_builtin_schemas(api, web, o
         "userId": "u-7", "email": "ann@shop.example", "firstName": "Ann", "plan": "pro",
         "seats": 3, "address": {"city": "Oakland", "country": "United States"}})
     answer = track(api, [page, identify])
-    assert answer.json() == {"accepted": 2, "rejected": [], "warnings": []}
+    assert answer.json() == {"accepted": 2, "rejected": [], "warnings": [],
+                             "_links": hal_links(org_base(api), "/track")}
     [stored_page] = stored(builtin(api, "pages")["id"], 1)
     assert stored_page.data["properties"] == {"plan": "pro", "tags": '["a", "b"]'}
     assert stored_page.data["url"] == "https://shop.example/p?q=1"
@@ -154,7 +165,8 @@ def test_fields_not_in_a_custom_schema_are_warned_about_but_system_fields_are_no
     answer = track(api, [item(userId="u-1", fields=booking(seat="12A"))])
     assert answer.json() == {"accepted": 1, "rejected": [], "warnings": [
         {"index": 0, "fields": ["seat"],
-         "detail": "Fields not in the schema were not stored: seat."}]}
+         "detail": "Fields not in the schema were not stored: seat."}],
+        "_links": hal_links(org_base(api), "/track")}
 
 
 def test_a_batch_with_nothing_valid_is_a_400_naming_each_item(api, web):
@@ -170,6 +182,7 @@ def test_a_batch_with_nothing_valid_is_a_400_naming_each_item(api, web):
         "rejected": [{"index": 0, "errors": [{"attr": "collection",
                                               "code": "unknown_collection",
                                               "detail": detail}]}],
+        "_links": hal_links(org_base(api), "/track", rejected="/rejected"),
     }
 
 
@@ -313,6 +326,7 @@ def test_a_schema_keeping_time_as_a_long_gets_epoch_milliseconds(api, web, orm):
     now = datetime.now(UTC)
     sent = item("clicks", fields={}, timestamp=now.isoformat())
     answer = track(api, [sent], sentAt=now.isoformat())
-    assert answer.json() == {"accepted": 1, "rejected": [], "warnings": []}
+    assert answer.json() == {"accepted": 1, "rejected": [], "warnings": [],
+                             "_links": hal_links(org_base(api), "/track")}
     [row] = stored(clicks["id"], 1)
     assert abs(row.data["timestamp"] - now.timestamp() * 1000) < 5000
