@@ -160,7 +160,7 @@ class PrometheusText(BaseRenderer):
 
     def render(self, data: Any, accepted_media_type: str | None = None,
                renderer_context: Mapping[str, Any] | None = None) -> Any:
-        if isinstance(data, str):
+        if isinstance(data, bytes | str):
             return data
         # an error's problem body (a 405, a 406) is JSON like every other
         return JSONRenderer().render(data, accepted_media_type, renderer_context)

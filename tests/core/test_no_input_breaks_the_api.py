@@ -69,6 +69,7 @@ def assert_answered_in_json(answer, what):
     assert answer.status_code < 500, (what, answer.status_code, answer.text[:300])
     if answer.is_success and answer.url.path in PLAIN_TEXT:
         assert answer.headers["content-type"].startswith("text/plain"), (what, answer.headers)
+        assert answer.text.startswith("# HELP sluice_"), (what, answer.text[:300])
     elif answer.status_code != 204 and answer.content:
         assert "json" in answer.headers["content-type"], (what, answer.headers, answer.text[:300])
         json.loads(answer.content)
