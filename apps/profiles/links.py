@@ -1,7 +1,6 @@
 from dataclasses import dataclass
 
-from django.urls import reverse
-
+from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection
 from apps.core import links
 from apps.profiles.models import Merge
@@ -27,17 +26,16 @@ class Erasure:
 
 
 def related_path(org: str, collection: str, key: str, other: str) -> str:
-    return reverse("profile-related", kwargs={"org": org, "collection": collection,
-                                              "key": key, "other": other})
+    return links.path("profile-related", org=org, collection=collection, key=key, other=other)
 
 
 @links.register(Profile)
 def profile_links(profile: Profile, org: str) -> dict[str, str]:
     name, key = profile.collection.name, profile.key
     found = {
-        "self": reverse("profile-detail", kwargs={"org": org, "collection": name, "key": key}),
-        "collection": reverse("collection-detail",
-                              kwargs={"org": org, "collection_id": profile.collection.id}),
+        "self": links.path("profile-detail", org=org, collection=name, key=key),
+        "collection": links.path("collection-detail", org=org,
+                                 collection_id=profile.collection.id),
     }
     for other, _ in profile.related:
         found[other.name] = related_path(org, name, key, other.name)
@@ -47,11 +45,11 @@ def profile_links(profile: Profile, org: str) -> dict[str, str]:
 @links.register(Merge)
 def merge_links(merge: Merge, org: str) -> dict[str, str]:
     """The user profile that the visitor's records join."""
-    return {"profile": reverse("profile-detail", kwargs={
-        "org": org, "collection": "users", "key": merge.user_id})}
+    return {"profile": links.path("profile-detail", org=org, collection=BuiltinCollection.USERS,
+                                  key=merge.user_id)}
 
 
 @links.register(Erasure)
 def erasure_links(erasure: Erasure, org: str) -> dict[str, str]:
-    return {"collection": reverse("collection-detail", kwargs={
-        "org": org, "collection_id": erasure.collection.id})}
+    return {"collection": links.path("collection-detail", org=org,
+                                      collection_id=erasure.collection.id)}

@@ -1,18 +1,17 @@
-from django.urls import reverse
 
 from apps.core import links
 from apps.records.models import Record, RejectedRecord
 
 
 def _collection(org: str, collection_id: int) -> str:
-    return reverse("collection-detail", kwargs={"org": org, "collection_id": collection_id})
+    return links.path("collection-detail", org=org, collection_id=collection_id)
 
 
 @links.register(Record)
 def record_links(record: Record, org: str) -> dict[str, str]:
     return {
-        "self": reverse("record-detail", kwargs={
-            "org": org, "collection_id": record.collection_id, "record_id": record.id}),
+        "self": links.path("record-detail", org=org, collection_id=record.collection_id,
+                           record_id=record.id),
         "collection": _collection(org, record.collection_id),
     }
 
@@ -20,7 +19,7 @@ def record_links(record: Record, org: str) -> dict[str, str]:
 @links.register(RejectedRecord)
 def rejected_links(rejected: RejectedRecord, org: str) -> dict[str, str]:
     return {
-        "self": reverse("rejected-detail", kwargs={"org": org, "rejected_id": rejected.id}),
+        "self": links.path("rejected-detail", org=org, rejected_id=rejected.id),
         "collection": _collection(org, rejected.collection_id),
-        "replay": reverse("rejected-replay", kwargs={"org": org}),
+        "replay": links.path("rejected-replay", org=org),
     }

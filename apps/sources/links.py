@@ -1,4 +1,3 @@
-from django.urls import reverse
 
 from apps.core import links
 from apps.sources.models import Source
@@ -7,8 +6,8 @@ from apps.sources.models import Source
 @links.register(Source)
 def source_links(source: Source, org: str) -> dict[str, str]:
     return {
-        "self": reverse("source-detail", kwargs={"org": org, "source_id": source.id}),
-        "data": reverse("source-data", kwargs={"org": org, "source_id": source.id}),
-        "collections": reverse("collection-list", kwargs={"org": org})
+        "self": links.path("source-detail", org=org, source_id=source.id),
+        "data": links.path("source-data", org=org, source_id=source.id),
+        "collections": links.path("collection-list", org=org)
         + f"?sourceId={source.id}",
     }
