@@ -2,10 +2,12 @@
 validates records, and reports problems as `(field path, message)` pairs. It knows nothing of
 HTTP or the ORM, so the API, the admin and ingestion share it."""
 
+import io
 import json
 import re
+import struct
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 import fastavro
 import fastavro.validation
@@ -367,3 +369,148 @@ def query_value(field_type: Any, raw: str) -> Any:
     if kind in ("string", "enum", "bytes", "fixed"):
         return raw
     raise ValueError("only fields of primitive types can be filtered on")
+
+
+# ---------------------------------------------------------------------------
+# Reading records in another schema version: Avro's schema resolution, by fastavro. A record
+# is written with its writer version and read with the reader version; its JSON values go in
+# as validation took them and come out as a record holds them (see RecordResolver).
+# ---------------------------------------------------------------------------
+MAX_RESOLVERS = 1000
+
+
+class Unresolvable(Exception):
+    """A record that Avro's resolution rules cannot read in the version asked."""
+
+
+class RecordResolver:
+    """Reads records written in one schema version as another version reads them, by Avro's
+    rules: defaults filled, aliases followed, promotions applied, removed fields dropped.
+    Logical types come out as their underlying type holds them (an ISO date string stays
+    one), bytes as ISO-8859-1 text (Avro's JSON encoding), a float as the shortest number
+    that is the same 32-bit float."""
+
+    def __init__(self, writer: dict[str, Any], reader: dict[str, Any]) -> None:
+        self._encoder = fastavro.parse_schema(writer)  # takes values as validation took them
+        self._writer = fastavro.parse_schema(_underlying(writer))
+        self._named: dict[str, Any] = {}
+        parsed: dict[str, Any] = fastavro.parse_schema(  # type: ignore[assignment]
+            _underlying(reader), self._named)  # a record schema parses to a dict
+        self._reader = parsed
+        self._to_json = [(field["name"], field["type"]) for field in parsed["fields"]
+                         if _holds_binary_or_float(field["type"], self._named, set())]
+
+    def resolved(self, data: dict[str, Any]) -> dict[str, Any]:
+        """The record as the reader version reads it; Unresolvable when Avro's rules cannot."""
+        encoded = io.BytesIO()
+        try:
+            fastavro.schemaless_writer(encoded, self._encoder, data)
+            encoded.seek(0)
+            read = fastavro.schemaless_reader(encoded, self._writer, self._reader)
+        except Exception as error:  # fastavro raises several exception types
+            raise Unresolvable(str(error).splitlines()[0][:300]) from error
+        record = cast(dict[str, Any], read)
+        for name, field_type in self._to_json:
+            record[name] = _json_value(field_type, record[name], self._named)
+        return record
+
+
+def _underlying(schema: Any) -> Any:
+    """The schema without its logical types (defaults kept as they are)."""
+    if isinstance(schema, list):
+        return [_underlying(branch) for branch in schema]
+    if isinstance(schema, dict):
+        return {key: value if key == "default" else _underlying(value)
+                for key, value in schema.items() if key != "logicalType"}
+    return schema
+
+
+def _holds_binary_or_float(field_type: Any, named: dict[str, Any], seen: set[str]) -> bool:
+    """Whether values of this type may hold bytes, fixed or float, which JSON tells apart."""
+    if isinstance(field_type, list):
+        return any(_holds_binary_or_float(branch, named, seen) for branch in field_type)
+    if isinstance(field_type, str):
+        if field_type not in named:
+            return field_type in ("bytes", "float")
+        if field_type in seen:  # a recursive type: looked at once
+            return False
+        seen.add(field_type)
+        return _holds_binary_or_float(named[field_type], named, seen)
+    kind = field_type.get("type")
+    if kind == "fixed":
+        return True
+    if kind in ("record", "error"):
+        children = [field["type"] for field in field_type["fields"]]
+    elif kind in ("array", "map"):
+        children = [field_type["items" if kind == "array" else "values"]]
+    else:  # a primitive or a name given as {"type": ...}
+        children = [kind]
+    return any(_holds_binary_or_float(child, named, seen) for child in children)
+
+
+def _json_value(field_type: Any, value: Any, named: dict[str, Any]) -> Any:
+    """A value fastavro read, as the JSON value a record holds."""
+    if isinstance(value, bytes):
+        return value.decode("iso-8859-1")
+    field_type = named.get(field_type, field_type) if isinstance(field_type, str) else field_type
+    if isinstance(field_type, list):
+        field_type = _branch_of(field_type, value, named)
+    kind = field_type.get("type") if isinstance(field_type, dict) else field_type
+    if kind == "float" and isinstance(value, float):
+        return _shortest_float32(value)
+    if kind in ("record", "error") and isinstance(value, dict):
+        return {field["name"]: _json_value(field["type"], value[field["name"]], named)
+                for field in field_type["fields"]}
+    if kind == "array" and isinstance(value, list):
+        return [_json_value(field_type["items"], item, named) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _json_value(field_type["values"], item, named)
+                for key, item in value.items()}
+    return value
+
+
+def _kind_of(branch: Any, named: dict[str, Any]) -> Any:
+    branch = named.get(branch, branch) if isinstance(branch, str) else branch
+    return branch.get("type") if isinstance(branch, dict) else branch
+
+
+def _branch_of(union: list[Any], value: Any, named: dict[str, Any]) -> Any:
+    """The branch of a union that a value read from it came from, as far as it matters for
+    its JSON: a float branch (not double), a record with its fields, a map, an array."""
+    kinds = [_kind_of(branch, named) for branch in union]
+    if isinstance(value, float):
+        return "float" if "float" in kinds and "double" not in kinds else "double"
+    for branch, kind in zip(union, kinds, strict=True):
+        if isinstance(value, dict) and kind in ("record", "error") and set(value) == {
+                field["name"] for field in named.get(branch, branch)["fields"]}:
+            return branch
+        if isinstance(value, dict) and kind == "map" or isinstance(value, list) and (
+                kind == "array"):
+            return branch
+    return "null"
+
+
+def _shortest_float32(value: float) -> float:
+    """The shortest decimal number that is the same 32-bit float as `value`."""
+    single = struct.unpack("f", struct.pack("f", value))[0]
+    for digits in range(1, 10):
+        shorter = float(f"{value:.{digits}g}")
+        if struct.unpack("f", struct.pack("f", shorter))[0] == single:
+            return shorter
+    return value
+
+
+_resolvers: dict[tuple[int, int, int], RecordResolver] = {}
+
+
+def resolver_for(collection_id: int, written_in: tuple[int, dict[str, Any]],
+                 read_in: tuple[int, dict[str, Any]]) -> RecordResolver:
+    """The resolver from one (version, schema) of a collection to another, parsed once per
+    process: a version's schema never changes once made."""
+    key = (collection_id, written_in[0], read_in[0])
+    resolver = _resolvers.get(key)
+    if resolver is None:
+        if len(_resolvers) >= MAX_RESOLVERS:
+            _resolvers.clear()
+        resolver = _resolvers[key] = RecordResolver(written_in[1], read_in[1])
+    return resolver
