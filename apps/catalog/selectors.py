@@ -1,11 +1,14 @@
 """Reads of the catalog; every one is scoped to an org."""
 
 from dataclasses import dataclass
+from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 
 from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.core.cache import catalog
+from apps.core.codes import Code
+from apps.core.exceptions import InvalidInput
 from apps.core.selectors import org_object_get
 from apps.orgs.models import Org
 
@@ -36,6 +39,20 @@ def schema_version_list(*, collection: Collection) -> QuerySet[SchemaVersion]:
 
 def schema_version_get(*, collection: Collection, version: int) -> SchemaVersion | None:
     return collection.versions.filter(version=version).first()
+
+
+def schema_of_version(*, collection: Collection, version: int) -> dict[str, Any]:
+    """The schema of version `version` of the collection (kept in each process while the
+    catalog does not change); InvalidInput naming `schemaVersion` when it has no such one."""
+    if version == collection.schema_version:
+        return cast(dict[str, Any], collection.schema)
+    schemas = catalog.get(f"schema-versions:{collection.id}", lambda: dict(
+        collection.versions.values_list("version", "schema"))) or {}
+    if version not in schemas:
+        raise InvalidInput.field("schemaVersion", Code.UNKNOWN_SCHEMA_VERSION, (
+            f"The collection {collection.name!r} has no schema version {version}; its "
+            f"versions are {', '.join(map(str, sorted(schemas)))}."))
+    return cast(dict[str, Any], schemas[version])
 
 
 def identifier_list(*, org: Org, collection: Collection | None = None) -> QuerySet[Identifier]:

@@ -88,6 +88,8 @@ class Code(StrEnum):
     UNKNOWN_COLLECTION = "unknown_collection"  # the org (or source) has no such collection
     UNKNOWN_TYPE = "unknown_type"  # a collector call of a type it does not know
     STORAGE_FAILED = "storage_failed"  # the database refused the record; it is kept rejected
+    UNKNOWN_SCHEMA_VERSION = "unknown_schema_version"  # the collection has no such version
+    UNREADABLE_IN_VERSION = "unreadable_in_version"  # Avro's rules cannot read it in that version
 
     # The Fuzy-style API
     ACCOUNT_CYCLE = "account_cycle"  # an account would be its own ancestor

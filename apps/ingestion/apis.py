@@ -2,7 +2,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -23,7 +23,7 @@ from apps.ingestion.links import Receipt
 from apps.ingestion.metrics import metrics_text
 from apps.ingestion.services import Outcome
 from apps.records import selectors
-from apps.records.apis import RecordListApi
+from apps.records.apis import RecordListApi, schema_version_param
 from apps.sources.selectors import source_get
 
 INGEST_ANSWER = inline_serializer("IngestAnswer", {
@@ -33,6 +33,12 @@ INGEST_ANSWER = inline_serializer("IngestAnswer", {
     "_links": LinksField(help_text="`self`; `records` of the collection written; `rejected` "
                          "when records were rejected"),
 })
+SEND_VERSION = OpenApiParameter(
+    "schemaVersion", str, pattern=r"^([1-9][0-9]*|latest)$",
+    description="the schema version the records were written in (a number, or `latest`): "
+    "they are validated against it and stored tagged with it, and read back in any version "
+    "(`GET .../data?schemaVersion=`). 400 `unknown_schema_version` if the collection has no "
+    "such version. Without it, the current version.")
 GZIP_NOTE = ("The body may be compressed (`Content-Encoding: gzip`) and may be sent chunked; "
              "the limits count it inflated.")
 HEALTH = inline_serializer("Health", {
@@ -103,14 +109,16 @@ class CollectionDataApi(IngestAPIView, RecordListApi):
             {"type": "object", "properties": {"records": {"type": "array"}}},
         ]}},
         responses={202: INGEST_ANSWER, 400: INGEST_ANSWER}, operation_id="collection_data_send",
+        parameters=[SEND_VERSION],
         description="One record, a JSON array of records or `{\"records\": [...]}`: at most "
         "2,500 records, 32 KB each, 500 KB in all. Write keys may send. " + GZIP_NOTE,
     )
     def post(self, request: Request, org: str, collection_id: str) -> Response:
         collection = self.collection_to_ingest(collection_id)
-        return ingest_answer(services.collection_ingest(collection=collection,
-                                                        payload=request.data),
-                             request, collection_id=collection.id)
+        outcome = services.collection_ingest(
+            collection=collection, payload=request.data,
+            version=schema_version_param(request, collection))
+        return ingest_answer(outcome, request, collection_id=collection.id)
 
 
 class SourceDataApi(IngestAPIView):

@@ -1,5 +1,6 @@
 """The ingestion pipeline up to the queue: records are checked, completed with their system
-fields, validated against the collection's current schema, keyed, and sent as one message."""
+fields, validated against the collection's current schema (or the version the sender names),
+keyed, and sent as one message."""
 
 import os
 import uuid
@@ -14,6 +15,7 @@ from redis.exceptions import RedisError
 
 from apps.catalog import avro
 from apps.catalog.models import Collection, Identifier
+from apps.catalog.selectors import schema_of_version
 from apps.core.codes import Code
 from apps.core.exceptions import Conflict, InvalidInput, Unavailable
 from apps.core.ids import new_id
@@ -84,14 +86,19 @@ def _key_problems(primary: Identifier, data: dict[str, Any]) -> list[avro.Record
 
 
 def collection_batch(*, collection: Collection, records: list[Any], outcome: Outcome,
-                     label: dict[str, Any] | None = None, partial: bool = False) -> Batch:
-    """Validates `records` of one collection into a batch, telling `outcome` about each.
-    Partial records name only the fields they change (see _partial_batch)."""
+                     label: dict[str, Any] | None = None, partial: bool = False,
+                     version: int | None = None) -> Batch:
+    """Validates `records` of one collection into a batch, telling `outcome` about each:
+    against schema version `version` (InvalidInput if there is none), else the current one,
+    and tagged with it. Partial records name only the fields they change (see
+    _partial_batch)."""
+    version = collection.schema_version if version is None else version
+    schema = schema_of_version(collection=collection, version=version)
     identifiers = list(collection.identifiers.all())
     primary = primary_identifier(identifiers, collection)
-    validator = avro.validator_for(collection.id, collection.schema_version, collection.schema)
+    validator = avro.validator_for(collection.id, version, schema)
     received_at = timezone.now().isoformat()
-    batch = Batch(collection.org_id, collection.id, collection.schema_version, received_at)
+    batch = Batch(collection.org_id, collection.id, version, received_at)
     if partial:
         return _partial_batch(collection, batch, identifiers, primary, validator, records,
                               outcome, label)
@@ -274,13 +281,16 @@ def records_of(payload: Any) -> list[Any]:
     return [payload]
 
 
-def collection_ingest(*, collection: Collection, payload: Any) -> Outcome:
-    """Validates and queues the records of one collection."""
+def collection_ingest(*, collection: Collection, payload: Any,
+                      version: int | None = None) -> Outcome:
+    """Validates and queues the records of one collection, written in schema version
+    `version` (else the current one)."""
     records = records_of(payload)
     limits.check_count(len(records))
     check_records(records, "records")
     outcome = Outcome()
-    batch = collection_batch(collection=collection, records=records, outcome=outcome)
+    batch = collection_batch(collection=collection, records=records, outcome=outcome,
+                             version=version)
     batches_enqueue([batch])
     return outcome
 

@@ -15,6 +15,7 @@ from apps.core.pagination import cursor_page, cursor_params
 from apps.core.serializers import HalSerializer, LinksField
 from apps.profiles import selectors, services
 from apps.profiles.links import Erasure, Profile
+from apps.records.apis import READ_VERSION, in_version
 from apps.records.selectors import RecordQuery, profile_record, related_page
 from apps.records.serializers import RecordOutput
 
@@ -39,11 +40,14 @@ class ProfileScopedApi(OrgAPIView):
 
 class ProfileApi(ProfileScopedApi):
     @extend_schema(responses=ProfileOutput, operation_id="profiles_read",
+                   parameters=[READ_VERSION],
                    description="A profile's current record, with `_links` to the records of "
-                   "each collection whose foreign identifier points at it.")
+                   "each collection whose foreign identifier points at it. `schemaVersion` "
+                   "is a version of the profile's collection.")
     def get(self, request: Request, org: str, collection: str, key: str) -> Response:
         profile_collection = self.profile_collection(collection)
-        record = self.found(profile_record(collection=profile_collection, key=key))
+        [record] = in_version(request, profile_collection, [
+            self.found(profile_record(collection=profile_collection, key=key))])
         profile = Profile(profile_collection, key, record,
                           selectors.references_to(collection=profile_collection),
                           selectors.merged_visitors(collection=profile_collection, key=key))
@@ -69,8 +73,11 @@ class ProfileRelatedApi(ProfileScopedApi):
         responses=cursor_page("records", RecordOutput).schema,
         parameters=[OpenApiParameter("limit", int), OpenApiParameter("cursor", str),
                     OpenApiParameter("includeChildren", bool,
-                                     description="accounts: with all descendant accounts")],
-        operation_id="profiles_related_list")
+                                     description="accounts: with all descendant accounts"),
+                    READ_VERSION],
+        operation_id="profiles_related_list",
+        description="Records of the collection `other` that point at the profile, newest "
+        "first. `schemaVersion` is a version of that collection.")
     def get(self, request: Request, org: str, collection: str, key: str,
             other: str) -> Response:
         profile_collection = self.profile_collection(collection)
@@ -90,7 +97,7 @@ class ProfileRelatedApi(ProfileScopedApi):
             collection=target, identifier=identifier, keys=keys,
             visitor_ids=selectors.merged_visitors(collection=profile_collection, key=key),
             query=RecordQuery(limit=limit, before=before))
-        items = self.output(RecordOutput, records, many=True)
+        items = self.output(RecordOutput, in_version(request, target, records), many=True)
         return Response(cursor_page("records", RecordOutput).body(request, items, cursor, limit))
 
 

@@ -1,6 +1,8 @@
 """Every read of records and rejected records: pages newest first by cursor (the last id
-seen), single records, keys, and a stream in id order."""
+seen), single records, keys, a stream in id order, and records read in another schema
+version than they were written in."""
 
+import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -9,7 +11,11 @@ from typing import Any
 from django.db import connection
 from django.db.models import Q, QuerySet
 
+from apps.catalog import avro
 from apps.catalog.models import Collection
+from apps.catalog.selectors import schema_of_version
+from apps.core.codes import Code
+from apps.core.exceptions import Conflict
 from apps.core.ids import id_at, parse_id
 from apps.core.selectors import org_object_get
 from apps.orgs.models import Org
@@ -168,3 +174,31 @@ def related_page(*, collection: Collection, identifier: str, keys: list[str],
     records = Record.objects.filter(collection=collection).filter(
         related_to(identifier, keys, visitor_ids))
     return _page(_window(records, query), query.limit)
+
+
+def records_in_version(*, collection: Collection, records: list[Record],
+                       version: int) -> list[Record]:
+    """The records as schema version `version` of the collection reads them, by Avro's
+    resolution rules from the version each was written in (copies, tagged `version`; a
+    record written in it is given as it is). InvalidInput when the collection has no such
+    version; Conflict naming the first record that Avro's rules cannot read in it."""
+    reader = (version, schema_of_version(collection=collection, version=version))
+    return [record if record.schema_version == version else _read_in(collection, record, reader)
+            for record in records]
+
+
+def _read_in(collection: Collection, record: Record,
+             reader: tuple[int, dict[str, Any]]) -> Record:
+    written = schema_of_version(collection=collection, version=record.schema_version)
+    resolver = avro.resolver_for(collection.id, (record.schema_version, written), reader)
+    try:
+        data = resolver.resolved(record.data)
+    except avro.Unresolvable as error:
+        raise Conflict(f"The record {record.id} of {collection.name!r}, written in schema "
+                       f"version {record.schema_version}, cannot be read in version "
+                       f"{reader[0]} by Avro's rules: {error}. Read it without schemaVersion, "
+                       "or in a version that can read it.", code=Code.UNREADABLE_IN_VERSION,
+                       attr="schemaVersion") from error
+    read = copy.copy(record)  # never saved: the stored record keeps its own version
+    read.data, read.schema_version = data, reader[0]
+    return read

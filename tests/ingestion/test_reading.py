@@ -65,8 +65,8 @@ def test_filters_on_fields_and_time(api, flights, orm):
     unknown = api.get(url, params={"colour": "red"})
     assert unknown.status_code == 400
     assert unknown.json() == validation(("colour", "unknown_field", "'colour' is neither a field "
-                                         "of 'flight-booking' nor one of cursor, limit, since, "
-                                         "until."))
+                                         "of 'flight-booking' nor one of cursor, limit, "
+                                         "schemaVersion, since, until."))
     assert api.get(url, params={"limit": "1001"}).json() == validation(
         ("limit", "max_value", "`limit` may be at most 1000."))
     assert api.get(url, params={"since": "yesterday"}).json() == validation(

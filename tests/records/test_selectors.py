@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from django.db import connection
 
+from apps.catalog.services import collection_update
 from apps.core.ids import id_at
 from apps.records.models import Record
 from apps.records.selectors import (
@@ -13,6 +14,7 @@ from apps.records.selectors import (
     identifier_is,
     record_get,
     record_page,
+    records_in_version,
     records_stream,
     rejected_for_replay,
     rejected_get,
@@ -20,6 +22,8 @@ from apps.records.selectors import (
     related_page,
 )
 from tests.factories import CollectionFactory, RecordFactory, RejectedRecordFactory
+from tests.fixtures import record, schema
+from tests.helpers import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -211,3 +215,43 @@ def test_a_stream_reads_only_its_orgs_records_in_the_querys_window(ten):
     assert keys(records_stream(org=ten.org, collection=ten, query=query)) == [
         "event-3", "event-4", "event-5"]
     assert list(records_stream(org=stranger.org, collection=ten)) == []
+
+
+@pytest.fixture
+def bookings_in_two_versions():
+    """Flight bookings, one written in version 1 and one in version 2 (seats and fare)."""
+    collection = CollectionFactory()
+    v1 = RecordFactory(collection=collection, key="v1")
+    collection_update(collection=collection, changes={"schema": schema("flight-booking-v2")})
+    v2 = RecordFactory(collection=collection, key="v2", data={
+        **record("flight-booking"), "eventId": "v2", "seats": 3, "fare": 99.5})
+    return collection, v1, v2
+
+
+def test_records_read_in_a_version_are_resolved_from_their_own(bookings_in_two_versions):
+    collection, v1, v2 = bookings_in_two_versions
+    read = records_in_version(collection=collection, records=[v2, v1], version=2)
+    assert read[0] is v2  # written in the version asked: as it is
+    assert (read[1].id, read[1].schema_version, read[1].data) == (
+        v1.id, 2, {**v1.data, "seats": 1, "fare": None})
+    assert (v1.schema_version, Record.objects.get(id=v1.id).data) == (1, v1.data)  # unchanged
+    [older] = records_in_version(collection=collection, records=[v2], version=1)
+    assert (older.schema_version, older.data) == (1, {**record("flight-booking"),
+                                                      "eventId": "v2"})
+
+
+def test_a_version_the_collection_lacks_or_cannot_read_a_record_is_refused(
+        bookings_in_two_versions):
+    collection, v1, v2 = bookings_in_two_versions
+    with refused("unknown_schema_version"):
+        records_in_version(collection=collection, records=[], version=3)
+    without_flight = schema("flight-booking-v2")
+    without_flight["fields"] = [f for f in without_flight["fields"] if f["name"] != "flightId"]
+    collection_update(collection=collection, changes={"schema": without_flight})
+    v3 = RecordFactory(collection=collection, key="v3", data={
+        name: value for name, value in v2.data.items() if name != "flightId"})
+    with refused("unreadable_in_version"):  # version 1 has no default for flightId
+        records_in_version(collection=collection, records=[v1, v3], version=1)
+    assert records_in_version(collection=collection, records=[v1, v3], version=3)[0].data == {
+        name: value for name, value in v1.data.items() if name != "flightId"} | {
+        "seats": 1, "fare": None}
