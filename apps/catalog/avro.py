@@ -367,3 +367,9 @@ def query_value(field_type: Any, raw: str) -> Any:
     if kind in ("string", "enum", "bytes", "fixed"):
         return raw
     raise ValueError("only fields of primitive types can be filtered on")
+
+
+def canonical_form(schema: dict[str, Any]) -> str:
+    """The schema's Parsing Canonical Form, as the Avro specification defines it."""
+    return str(fastavro.schema.to_parsing_canonical_form(
+        fastavro.parse_schema(schema, _write_hint=False)))

@@ -3,6 +3,7 @@ each endpoint's success and its 4xx answers, with exact bodies."""
 
 import pytest
 
+from apps.catalog.compatibility import fingerprint
 from tests.fixtures import schema
 from tests.helpers import (
     NOT_FOUND,
@@ -110,7 +111,8 @@ def test_a_schema_change_is_a_new_version_and_old_versions_stay_readable(api):
         (1, avro), (2, wider)]
     second = api.get(f"/collections/{coll_id}/schemas/2").json()
     assert second == {
-        "collId": coll_id, "version": 2, "schema": wider, "createdAt": second["createdAt"],
+        "collId": coll_id, "version": 2, "schema": wider,
+        "fingerprint": fingerprint(wider), "createdAt": second["createdAt"],
         "_links": links(api, f"/collections/{coll_id}/schemas/2",
                         collection=f"/collections/{coll_id}")}
     assert api.get(f"/collections/{coll_id}/schemas/3").status_code == 404

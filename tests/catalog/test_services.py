@@ -33,8 +33,14 @@ def versions(collection: Collection) -> list[tuple[int, dict[str, Any]]]:
                 .values_list("version", "schema"))
 
 
-def with_field(avro: dict[str, Any], name: str, kind: Any) -> dict[str, Any]:
-    return {**avro, "fields": [*avro["fields"], {"name": name, "type": kind}]}
+def with_field(avro: dict[str, Any], name: str, kind: Any, **more: Any) -> dict[str, Any]:
+    return {**avro, "fields": [*avro["fields"], {"name": name, "type": kind, **more}]}
+
+
+def with_optional(avro: dict[str, Any], name: str, kind: str) -> dict[str, Any]:
+    """The schema with a new optional field: one that readers of it fill in (null) in
+    records written without it, so the change keeps the mode BACKWARD."""
+    return with_field(avro, name, ["null", kind], default=None)
 
 
 PEOPLE = {"type": "record", "name": "person", "fields": [
@@ -102,8 +108,8 @@ def test_a_collection_name_is_taken_once_per_org():
 
 def test_a_changed_schema_becomes_the_next_version():
     collection = CollectionFactory()
-    v2 = with_field(schema("flight-booking"), "seats", ["null", "int"])
-    v3 = with_field(v2, "price", ["null", "double"])
+    v2 = with_optional(schema("flight-booking"), "seats", "int")
+    v3 = with_optional(v2, "price", "double")
     collection_update(collection=collection, changes={"schema": v2})
     collection_update(collection=collection, changes={"schema": v3})
     stored = Collection.objects.get(id=collection.id)
@@ -144,7 +150,7 @@ def test_an_invalid_new_schema_changes_nothing():
 def test_a_rename_onto_a_taken_name_changes_nothing():
     taken = CollectionFactory(name="taken")
     collection = CollectionFactory(org=taken.org, source=taken.source, name="mine")
-    v2 = with_field(schema("flight-booking"), "seats", ["null", "int"])
+    v2 = with_optional(schema("flight-booking"), "seats", "int")
     with refused("duplicate_name"):
         collection_update(collection=collection, changes={"name": "taken", "schema": v2})
     stored = Collection.objects.get(id=collection.id)
@@ -167,7 +173,7 @@ def test_a_new_schema_must_keep_the_identifiers_fields_with_their_types():
     assert Collection.objects.get(id=collection.id).schema_version == 1
     assert len(versions(collection)) == 1
 
-    kept = with_field(schema("flight-booking"), "seats", ["null", "int"])
+    kept = with_optional(schema("flight-booking"), "seats", "int")
     collection_update(collection=Collection.objects.get(id=collection.id),
                       changes={"schema": kept})
     assert Collection.objects.get(id=collection.id).schema_version == 2
@@ -187,7 +193,7 @@ def test_delete_removes_the_collection_its_versions_and_identifiers():
     identifier = IdentifierFactory()
     collection = identifier.collection
     collection_update(collection=collection, changes={
-        "schema": with_field(schema("flight-booking"), "seats", ["null", "int"])})
+        "schema": with_optional(schema("flight-booking"), "seats", "int")})
     other = CollectionFactory(org=collection.org, source=collection.source)
     collection_delete(collection=collection)
     assert list(Collection.objects.filter(org=collection.org)) == [other]
