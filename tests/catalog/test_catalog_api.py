@@ -6,8 +6,9 @@ import pytest
 from apps.catalog.compatibility import fingerprint
 from apps.catalog.models import Collection
 from tests.factories import RecordFactory
-from tests.fixtures import schema
+from tests.fixtures import FIXTURES, schema
 from tests.helpers import (
+    CURL_FORM,
     NOT_FOUND,
     create_collection,
     create_identifier,
@@ -297,6 +298,40 @@ def test_a_version_records_were_written_in_is_kept(api, orm):
     assert (kept.status_code, kept.json()) == (409, problem(
         409, "schema_version_in_use", "The collection 'bookings' holds records written in "
         "version 1: they are read in it. Delete them (or replay the rejected ones) first."))
+
+
+def test_the_readmes_schema_change_works_as_printed(api, orm):
+    """README, "Changing a schema": each call with curl's form content type."""
+    source = create_source(api)
+    create_collection(api, source["id"])
+    collection = Collection.objects.get(org__slug=api.org.slug, name="flight-booking")
+    RecordFactory(collection=collection)
+    schemas = "/collections/flight-booking/schemas"
+
+    def sent(method, path, body):
+        return api.request(method, path, content=body, headers=CURL_FORM)
+
+    assert sent("PUT", "/config", '{"compatibility": "FULL"}').json()["compatibility"] == "FULL"
+    assert sent("PATCH", "/collections/flight-booking", '{"compatibility": "BACKWARD"}').json()[
+        "compatibility"] == "BACKWARD"
+    v2 = fixture_text("flight-booking-v2")
+    added = sent("POST", schemas, f'{{"schema": {v2}}}')
+    assert (added.status_code, added.json()["version"], added.json()["fingerprint"]) == (
+        201, 2, "a5b1969f8c15afad86585e8d2f47a46fbf9ecd55ca3f1b77759974ad4393eb0c")
+    assert sent("POST", schemas, f'{{"schema": {v2}}}').status_code == 200
+    breaking = sent("POST", schemas,
+                    f'{{"schema": {fixture_text("flight-booking-flight-number")}}}')
+    assert breaking.status_code == 409
+    assert [(i["path"], i["readerType"], i["writerType"], i["version"])
+            for i in breaking.json()["incompatibilities"]] == [
+        ("schema.fields[3].type", "long", "string", 2)]
+    assert api.delete(f"{schemas}/1").json()["code"] == "schema_version_in_use"
+    assert sent("PATCH", "/collections/flight-booking", '{"compatibility": null}').json()[
+        "compatibility"] is None
+
+
+def fixture_text(name):
+    return (FIXTURES / "schemas" / f"{name}.avsc").read_text()
 
 
 def test_an_identifier_keeps_its_fields_in_the_schema_and_its_collection_alive(api):
