@@ -183,9 +183,11 @@ def _field_breaks(reader_json: dict[str, Any], writer_json: dict[str, Any], read
 def _suffix(result: SchemaCompatibilityResult) -> str:
     """The checker's one location (`/fields/1/type`) as a path (`.fields[1].type`); nothing
     when it found several."""
-    if len(result.locations) != 1:
+    # a merge with a compatible result adds its location, the root, to the others
+    locations = result.locations - {"/"} or result.locations
+    if len(locations) != 1:
         return ""
-    parts = [part for part in next(iter(result.locations)).split("/") if part]
+    parts = [part for part in next(iter(locations)).split("/") if part]
     return "".join(f"[{part}]" if part.isdigit() else f".{part}" for part in parts)
 
 
