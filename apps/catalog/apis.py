@@ -6,19 +6,24 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from apps.catalog import selectors, services
-from apps.catalog.models import Collection, Identifier
+from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.catalog.serializers import (
+    CollectionChangedOutput,
     CollectionOutput,
+    ConfigOutput,
     IdentifierOutput,
     RelationOutput,
+    SchemaRegisteredOutput,
     SchemaVersionOutput,
 )
+from apps.core import links
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
-from apps.core.exceptions import InvalidInput
+from apps.core.exceptions import FieldProblem, InvalidInput
 from apps.core.pagination import hal_list, page_of
 from apps.core.serializers import IdField, hal_list_schema
-from apps.orgs.models import Org
+from apps.orgs.models import Compatibility, Org
+from apps.orgs.services import org_compatibility_set
 from apps.sources.selectors import source_get
 
 NAME = r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$"
@@ -31,6 +36,10 @@ class CollectionInput(serializers.Serializer):  # type: ignore[type-arg]
     profile = serializers.BooleanField(required=False)
     event = serializers.BooleanField(required=False)
     schema = serializers.JSONField(help_text="An Avro record schema.")
+    compatibility = serializers.ChoiceField(
+        choices=Compatibility.choices, allow_null=True, required=False,
+        help_text="What a new schema must stay compatible with (Confluent Schema Registry's "
+        "modes); null or absent: the org's default.")
 
     def validate_sourceId(self, value: int) -> Any:  # noqa: N802
         source = source_get(org=self.context["org"], source_id=value)
@@ -45,6 +54,22 @@ class IdentifierInput(serializers.Serializer):  # type: ignore[type-arg]
     name = serializers.RegexField(NAME, help_text=NAME_HELP)
     schema = serializers.JSONField(help_text="An Avro record of the collection's key fields.")
     referenceId = IdField(required=False, help_text="For foreign identifiers: a primary one.")
+
+
+class SchemaInput(serializers.Serializer):  # type: ignore[type-arg]
+    schema = serializers.JSONField(help_text="An Avro record schema.")
+
+
+class ConfigInput(serializers.Serializer):  # type: ignore[type-arg]
+    compatibility = serializers.ChoiceField(choices=Compatibility.choices)
+
+
+def with_warnings(body: dict[str, Any], warnings: list[FieldProblem]) -> dict[str, Any]:
+    """The answer, with `warnings` when a change let through under the mode NONE breaks
+    something."""
+    if warnings:
+        body["warnings"] = [problem._asdict() for problem in warnings]
+    return body
 
 
 def collection_given(*, org: Org, coll_id: object) -> Collection | None:
@@ -110,6 +135,12 @@ class CollectionListApi(OrgAPIView):
         return Response(self.output(CollectionOutput, collection), status=status.HTTP_201_CREATED)
 
 
+SCHEMA_CHANGE = (
+    "A changed schema becomes the collection's next version when it keeps the identifiers' "
+    "fields and the collection's compatibility mode (409 `incompatible_schema` lists each "
+    "break); one identical to an existing version registers nothing.")
+
+
 class CollectionScopedApi(OrgAPIView):
     def collection(self, collection_id: str) -> Collection:
         return self.found(selectors.collection_get(org=self.org, collection_id=collection_id))
@@ -120,21 +151,22 @@ class CollectionDetailApi(CollectionScopedApi):
     def get(self, request: Request, org: str, collection_id: str) -> Response:
         return Response(self.output(CollectionOutput, self.collection(collection_id)))
 
-    @extend_schema(request=CollectionInput, responses=CollectionOutput,
-                   operation_id="collections_replace")
+    @extend_schema(request=CollectionInput, responses=CollectionChangedOutput,
+                   operation_id="collections_replace", description=SCHEMA_CHANGE)
     def put(self, request: Request, org: str, collection_id: str) -> Response:
         return self._update(collection_id, partial=False)
 
-    @extend_schema(request=CollectionInput, responses=CollectionOutput,
-                   operation_id="collections_update")
+    @extend_schema(request=CollectionInput, responses=CollectionChangedOutput,
+                   operation_id="collections_update", description=SCHEMA_CHANGE)
     def patch(self, request: Request, org: str, collection_id: str) -> Response:
         return self._update(collection_id, partial=True)
 
     def _update(self, collection_id: str, *, partial: bool) -> Response:
         collection = self.collection(collection_id)
         changes = self.valid(CollectionInput, partial=partial)
-        collection = services.collection_update(collection=collection, changes=changes)
-        return Response(self.output(CollectionOutput, collection))
+        updated = services.collection_update(collection=collection, changes=changes)
+        return Response(with_warnings(self.output(CollectionOutput, updated.collection),
+                                      updated.warnings))
 
     @extend_schema(responses={204: None}, operation_id="collections_delete")
     def delete(self, request: Request, org: str, collection_id: str) -> Response:
@@ -172,13 +204,62 @@ class SchemaVersionListApi(CollectionScopedApi):
         return Response(hal_list(request, "schemas",
                                  self.output(SchemaVersionOutput, items, many=True), page))
 
+    @extend_schema(
+        request=SchemaInput, operation_id="collection_schemas_create",
+        responses={201: SchemaRegisteredOutput, 200: SchemaRegisteredOutput},
+        description="Registers a schema as the collection's next version (201), as a schema "
+        "registry does; a schema identical to an existing version (the same Parsing "
+        "Canonical Form and the same JSON) answers that version (200). "
+        "It must keep the identifiers' fields and the compatibility mode (409 "
+        "`incompatible_schema` lists each break).")
+    def post(self, request: Request, org: str, collection_id: str) -> Response:
+        collection = self.collection(collection_id)
+        data = self.valid(SchemaInput)
+        registered = services.schema_version_register(collection=collection,
+                                                      schema=data["schema"])
+        body = with_warnings(self.output(SchemaVersionOutput, registered.version),
+                             registered.warnings)
+        return Response(body, status=status.HTTP_201_CREATED if registered.created
+                        else status.HTTP_200_OK)
+
 
 class SchemaVersionDetailApi(CollectionScopedApi):
+    def version(self, collection_id: str, version: int) -> SchemaVersion:
+        return self.found(selectors.schema_version_get(
+            collection=self.collection(collection_id), version=version))
+
     @extend_schema(responses=SchemaVersionOutput, operation_id="collection_schemas_read")
     def get(self, request: Request, org: str, collection_id: str, version: int) -> Response:
-        found = selectors.schema_version_get(collection=self.collection(collection_id),
-                                             version=version)
-        return Response(self.output(SchemaVersionOutput, self.found(found)))
+        return Response(self.output(SchemaVersionOutput, self.version(collection_id, version)))
+
+    @extend_schema(
+        responses={204: None}, operation_id="collection_schemas_delete",
+        description="Deletes a version that is not the current one (409 "
+        "`current_schema_version`) and that no record or rejected record was written in "
+        "(409 `schema_version_in_use`).")
+    def delete(self, request: Request, org: str, collection_id: str, version: int) -> Response:
+        services.schema_version_delete(version=self.version(collection_id, version))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ConfigApi(OrgAPIView):
+    """The org's schema registry settings, as Confluent Schema Registry's `/config`."""
+
+    @extend_schema(responses=ConfigOutput, operation_id="config_read")
+    def get(self, request: Request, org: str) -> Response:
+        return self._answer(request)
+
+    @extend_schema(request=ConfigInput, responses=ConfigOutput, operation_id="config_update",
+                   description="Sets the default compatibility mode of the org's collections "
+                   "(those whose `compatibility` is null). It counts for the next change.")
+    def put(self, request: Request, org: str) -> Response:
+        data = self.valid(ConfigInput)
+        org_compatibility_set(org=self.org, compatibility=data["compatibility"])
+        return self._answer(request)
+
+    def _answer(self, request: Request) -> Response:
+        return Response({"compatibility": self.org.compatibility,
+                         "_links": links.answer_links(request)})
 
 
 class IdentifierListApi(OrgAPIView):

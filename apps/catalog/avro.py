@@ -514,3 +514,9 @@ def resolver_for(collection_id: int, written_in: tuple[int, dict[str, Any]],
             _resolvers.clear()
         resolver = _resolvers[key] = RecordResolver(written_in[1], read_in[1])
     return resolver
+
+
+def canonical_form(schema: dict[str, Any]) -> str:
+    """The schema's Parsing Canonical Form, as the Avro specification defines it."""
+    return str(fastavro.schema.to_parsing_canonical_form(
+        fastavro.parse_schema(schema, _write_hint=False)))

@@ -1,7 +1,7 @@
 from django.db import models
 
 from apps.core.ids import new_id
-from apps.orgs.models import Org
+from apps.orgs.models import Compatibility, Org
 from apps.sources.models import Source
 
 
@@ -16,6 +16,10 @@ class Collection(models.Model):
     event = models.BooleanField(default=True)
     schema = models.JSONField()
     schema_version = models.PositiveIntegerField(default=1)
+    # null, as the API says it: no mode of its own, the org's default counts
+    compatibility = models.CharField(  # noqa: DJ001
+        max_length=20, choices=Compatibility.choices, null=True, blank=True,
+        help_text="Empty: the org's default mode.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -28,6 +32,11 @@ class Collection(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def compatibility_in_force(self) -> str:
+        """The collection's own mode, else its org's default."""
+        return self.compatibility or self.org.compatibility
+
 
 class SchemaVersion(models.Model):
     """One numbered schema of a collection; records keep the version they were written with."""
@@ -36,6 +45,8 @@ class SchemaVersion(models.Model):
     collection = models.ForeignKey(Collection, on_delete=models.CASCADE, related_name="versions")
     version = models.PositiveIntegerField()
     schema = models.JSONField()
+    fingerprint = models.CharField(
+        max_length=64, help_text="SHA-256 (hex) of the schema's Avro Parsing Canonical Form.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

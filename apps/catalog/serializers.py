@@ -3,7 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from apps.catalog.models import Identifier
-from apps.core.serializers import HalSerializer, IdField
+from apps.core.serializers import HalSerializer, IdField, LinksField
 
 
 class CollectionOutput(HalSerializer):
@@ -16,6 +16,9 @@ class CollectionOutput(HalSerializer):
     event = serializers.BooleanField()
     schema = serializers.JSONField()
     schemaVersion = serializers.IntegerField(source="schema_version")
+    compatibility = serializers.CharField(
+        allow_null=True, help_text="The collection's compatibility mode; null: the org's "
+        "default (`GET .../config`).")
 
 
 class IdentifierOutput(HalSerializer):
@@ -37,7 +40,39 @@ class SchemaVersionOutput(HalSerializer):
     collId = IdField(source="collection_id")
     version = serializers.IntegerField()
     schema = serializers.JSONField()
+    fingerprint = serializers.CharField(
+        help_text="SHA-256, in hex, of the schema's Avro Parsing Canonical Form.")
     createdAt = serializers.DateTimeField(source="created_at")
+
+
+class WarningOutput(serializers.Serializer):  # type: ignore[type-arg]
+    attr = serializers.CharField(allow_null=True)
+    code = serializers.CharField()
+    detail = serializers.CharField()
+
+
+WARNINGS_HELP = ("Only when the compatibility mode NONE let through a change that breaks an "
+                 "identifier: what breaks.")
+
+
+class CollectionChangedOutput(CollectionOutput):
+    """A changed collection (documentation only: the view adds `warnings` when any)."""
+
+    warnings = WarningOutput(many=True, required=False, help_text=WARNINGS_HELP)
+
+
+class SchemaRegisteredOutput(SchemaVersionOutput):
+    """A registered version (documentation only: the view adds `warnings` when any)."""
+
+    warnings = WarningOutput(many=True, required=False, help_text=WARNINGS_HELP)
+
+
+class ConfigOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """The org's schema registry settings (documentation only)."""
+
+    compatibility = serializers.CharField(help_text="The default compatibility mode of the "
+                                          "org's collections.")
+    _links = LinksField()
 
 
 class RelationEndOutput(serializers.Serializer):  # type: ignore[type-arg]

@@ -1,15 +1,38 @@
 """Writes of the catalog: collections, their schema versions, identifiers."""
 
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from apps.catalog import avro
+from apps.catalog.compatibility import compatibility_checked, fingerprint
 from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.core.codes import Code
-from apps.core.exceptions import Conflict, InvalidInput
-from apps.orgs.models import Org
+from apps.core.exceptions import Conflict, FieldProblem, InvalidInput
+from apps.orgs.models import Compatibility, Org
+from apps.records.selectors import written_in_version
 from apps.sources.models import Source
+
+
+@dataclass(frozen=True)
+class Registered:
+    """A schema registered as a version of its collection: `created` False when an
+    identical version existed already; `warnings` say what a change let through under the
+    compatibility mode NONE breaks."""
+
+    version: SchemaVersion
+    created: bool
+    warnings: list[FieldProblem] = dataclass_field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Updated:
+    """A changed collection, with the warnings of its new schema (see Registered)."""
+
+    collection: Collection
+    warnings: list[FieldProblem] = dataclass_field(default_factory=list)
 
 
 def checked_schema(schema: Any, path: str = "schema") -> dict[str, Any]:
@@ -47,48 +70,108 @@ def _save(collection: Collection) -> None:
 
 @transaction.atomic
 def collection_create(*, org: Org, source: Source, name: str, schema: Any,
-                      profile: bool | None = None, event: bool | None = None) -> Collection:
+                      profile: bool | None = None, event: bool | None = None,
+                      compatibility: str | None = None) -> Collection:
     """A new collection with schema version 1."""
     profile, event = _kind(profile, event)
     collection = Collection(org=org, source=source, name=name, profile=profile, event=event,
-                            schema=checked_schema(schema), schema_version=1)
+                            schema=checked_schema(schema), schema_version=1,
+                            compatibility=compatibility)
     _save(collection)
-    SchemaVersion.objects.create(collection=collection, version=1, schema=collection.schema)
+    SchemaVersion.objects.create(collection=collection, version=1, schema=collection.schema,
+                                 fingerprint=fingerprint(collection.schema))
     return collection
 
 
 @transaction.atomic
-def collection_update(*, collection: Collection, changes: dict[str, Any]) -> Collection:
-    """Applies the changes; a changed schema becomes the next numbered version."""
+def collection_update(*, collection: Collection, changes: dict[str, Any]) -> Updated:
+    """Applies the changes; a changed schema is registered as by schema_version_register."""
     if "profile" in changes or "event" in changes:
         collection.profile, collection.event = _kind(changes.get("profile"), changes.get("event"))
-    for field in ("name", "source"):
-        if field in changes:
-            setattr(collection, field, changes[field])
+    for name in ("name", "source", "compatibility"):
+        if name in changes:
+            setattr(collection, name, changes[name])
+    warnings: list[FieldProblem] = []
     if "schema" in changes and changes["schema"] != collection.schema:
-        schema = checked_schema(changes["schema"])
-        _check_identifiers_kept(collection, schema)
-        collection.schema, collection.schema_version = schema, collection.schema_version + 1
-        SchemaVersion.objects.create(collection=collection, version=collection.schema_version,
-                                     schema=schema)
+        warnings = _registered(collection, checked_schema(changes["schema"])).warnings
     _save(collection)
-    return collection
+    return Updated(collection, warnings)
 
 
-def _check_identifiers_kept(collection: Collection, schema: dict[str, Any]) -> None:
-    fields = avro.fields_of(schema)
+@transaction.atomic
+def schema_version_register(*, collection: Collection, schema: Any) -> Registered:
+    """The version of the collection with this schema: an identical one (the same Parsing
+    Canonical Form and the same JSON) when there is one, else a new current version, if it
+    keeps the collection's identifiers and compatibility mode."""
+    registered = _registered(collection, checked_schema(schema))
+    if registered.created:
+        _save(collection)
+    return registered
+
+
+def _registered(collection: Collection, schema: dict[str, Any]) -> Registered:
+    """Registers `schema` on `collection` (unsaved) under a lock on the collection's row, so
+    that two changes at once are checked one after the other."""
+    locked = Collection.objects.select_for_update().get(pk=collection.pk)
+    collection.schema, collection.schema_version = locked.schema, locked.schema_version
+    printed = fingerprint(schema)
+    same = collection.versions.filter(fingerprint=printed)
+    existing = next((version for version in same if version.schema == schema), None)
+    if existing is not None:
+        return Registered(existing, created=False)
+    warnings = schema_change_checked(collection=collection, schema=schema)
+    collection.schema, collection.schema_version = schema, _next_version(collection)
+    version = SchemaVersion.objects.create(collection=collection,
+                                           version=collection.schema_version,
+                                           schema=schema, fingerprint=printed)
+    return Registered(version, created=True, warnings=warnings)
+
+
+def schema_change_checked(*, collection: Collection,
+                          schema: dict[str, Any]) -> list[FieldProblem]:
+    """The warnings of a new schema of the collection (see Registered) when it keeps the
+    identifiers' fields and the collection's compatibility mode against its versions; else
+    InvalidInput naming the identifiers' fields, or IncompatibleSchema."""
+    mode = collection.compatibility_in_force
+    warnings = _identifiers_kept(collection, schema, mode)
+    compatibility_checked(mode=mode, schema=schema, versions=list(
+        collection.versions.order_by("version").values_list("version", "schema")))
+    return warnings
+
+
+def _next_version(collection: Collection) -> int:
+    latest = collection.versions.order_by("-version").values_list("version", flat=True).first()
+    return (latest or 0) + 1
+
+
+def _identifiers_kept(collection: Collection, schema: dict[str, Any],
+                      mode: str) -> list[FieldProblem]:
+    """Nothing when the schema keeps every identifier's fields with their types; else
+    invalid input naming each one, or, under the mode NONE, warnings that say what breaks."""
+    problems = _identifier_problems(collection, schema)
+    if problems and mode != Compatibility.NONE:
+        raise InvalidInput(errors=problems)
+    return [FieldProblem(attr, code, f"{detail} Taken because the compatibility mode is NONE: "
+                         "records without these fields are rejected, and relations through "
+                         "the identifier break until you change or delete it.")
+            for attr, code, detail in problems]
+
+
+def _identifier_problems(collection: Collection,
+                         schema: dict[str, Any]) -> list[tuple[str, str, str]]:
+    fields, old = avro.fields_of(schema), avro.fields_of(collection.schema)
+    problems: list[tuple[str, str, str]] = []
     for identifier in collection.identifiers.all():
-        old = avro.fields_of(collection.schema)
         for name in identifier.field_names:
             if name not in fields or avro.key_type(fields[name]) != avro.key_type(old[name]):
-                raise InvalidInput.field("schema", Code.IDENTIFIER_FIELD_REMOVED,
-                                         f"The field {name!r} makes the identifier "
-                                         f"{identifier.name!r}: keep it with its type, or delete "
-                                         "the identifier first.")
-            if identifier.type == Identifier.Type.PRIMARY and isinstance(fields[name], list):
-                raise InvalidInput.field("schema", Code.OPTIONAL_KEY, f"The field {name!r} keys "
-                                         f"the primary identifier {identifier.name!r}: keep it "
-                                         "required (not a union with null).")
+                problems.append(("schema", Code.IDENTIFIER_FIELD_REMOVED,
+                                 f"The field {name!r} makes the identifier {identifier.name!r}: "
+                                 "keep it with its type, or delete the identifier first."))
+            elif identifier.type == Identifier.Type.PRIMARY and isinstance(fields[name], list):
+                problems.append(("schema", Code.OPTIONAL_KEY, f"The field {name!r} keys the "
+                                 f"primary identifier {identifier.name!r}: keep it required "
+                                 "(not a union with null)."))
+    return problems
 
 
 @transaction.atomic
@@ -112,6 +195,24 @@ def collection_delete(*, collection: Collection) -> None:
     # its own foreign identifiers may point at its primary one, which protects it from them
     collection.identifiers.filter(type=Identifier.Type.FOREIGN).delete()
     collection.delete()
+
+
+def schema_version_delete(*, version: SchemaVersion) -> None:
+    """Deletes a schema version that is not the collection's current one and that no record
+    or rejected record was written in."""
+    collection = version.collection
+    if version.version == collection.schema_version:
+        raise Conflict(f"Version {version.version} is the current schema of {collection.name!r}:"
+                       " register another version first, or delete the collection.",
+                       code=Code.CURRENT_SCHEMA_VERSION)
+    records, rejected = written_in_version(collection=collection, version=version.version)
+    if records or rejected:
+        held = " and ".join(kind for kind, used in (("records", records),
+                                                    ("rejected records", rejected)) if used)
+        raise Conflict(f"The collection {collection.name!r} holds {held} written in version "
+                       f"{version.version}: they are read in it. Delete them (or replay the "
+                       "rejected ones) first.", code=Code.SCHEMA_VERSION_IN_USE)
+    version.delete()
 
 
 def identifier_create(*, collection: Collection, type: str, name: str, schema: Any,

@@ -16,4 +16,5 @@ urlpatterns = [
     path("identifiers/<str:identifier_id>", apis.IdentifierDetailApi.as_view(),
          name="identifier-detail"),
     path("relations", apis.RelationListApi.as_view(), name="relation-list"),
+    path("config", apis.ConfigApi.as_view(), name="config"),
 ]

@@ -69,6 +69,9 @@ class Code(StrEnum):
     TYPE_MISMATCH = "type_mismatch"  # key types differ from the collection's or reference's
     OPTIONAL_KEY = "optional_key"  # a primary identifier's fields cannot be optional
     NOT_PRIMARY = "not_primary"  # a foreign identifier must point at a primary one
+    INCOMPATIBLE_SCHEMA = "incompatible_schema"  # a new schema breaks the compatibility mode
+    SCHEMA_VERSION_IN_USE = "schema_version_in_use"  # records were written in this version
+    CURRENT_SCHEMA_VERSION = "current_schema_version"  # the collection's current version stays
 
     # Records
     ALL_RECORDS_REJECTED = "all_records_rejected"  # no record of the request was valid

@@ -76,7 +76,7 @@ def _title(status_code: int) -> str:
 def problem_of(error: SluiceError, status_code: int) -> dict[str, Any]:
     """The problem-details body of an application error."""
     errors = [{"code": e.code, "detail": e.detail, "attr": e.attr} for e in error.errors]
-    return problem(status_code, error.code, error.detail, errors)
+    return problem(status_code, error.code, error.detail, errors, **error.extensions())
 
 
 def headers_of(error: SluiceError) -> dict[str, str]:

@@ -26,7 +26,7 @@ fields has one, itself.
 """
 
 from collections.abc import Iterable
-from typing import ClassVar, NamedTuple, Self
+from typing import Any, ClassVar, NamedTuple, Self
 
 from apps.core.codes import Code
 
@@ -67,6 +67,10 @@ class SluiceError(Exception):
         self.errors = [FieldProblem(attr, self.code, self.detail)] if errors is None \
             else _by_field(errors)
         super().__init__(self.detail)
+
+    def extensions(self) -> dict[str, Any]:
+        """Members the error's problem-details body carries beside the standard ones."""
+        return {}
 
 
 class InvalidInput(SluiceError):

@@ -10,7 +10,7 @@ from apps.orgs.services import api_key_create, api_key_revoke
 
 @admin.register(Org)
 class OrgAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["slug", "name", "created_at"]
+    list_display = ["slug", "name", "compatibility", "created_at"]
     search_fields = ["slug", "name"]
 
 

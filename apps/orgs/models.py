@@ -6,12 +6,28 @@ from apps.core.ids import new_id
 SLUG_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$"
 
 
+class Compatibility(models.TextChoices):
+    """What a new schema version of a collection must stay compatible with, as Confluent
+    Schema Registry's modes mean it (apps/catalog/compatibility.py checks them)."""
+
+    NONE = "NONE", "None: any change is taken"
+    BACKWARD = "BACKWARD", "Backward: the new schema reads what the latest version wrote"
+    BACKWARD_TRANSITIVE = "BACKWARD_TRANSITIVE", "Backward, against every version"
+    FORWARD = "FORWARD", "Forward: the latest version reads what the new schema writes"
+    FORWARD_TRANSITIVE = "FORWARD_TRANSITIVE", "Forward, against every version"
+    FULL = "FULL", "Full: backward and forward against the latest version"
+    FULL_TRANSITIVE = "FULL_TRANSITIVE", "Full, against every version"
+
+
 class Org(models.Model):
     """A tenant, addressed by its slug in every URL."""
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
     slug = models.CharField(max_length=63, unique=True, validators=[RegexValidator(SLUG_PATTERN)])
     name = models.CharField(max_length=200, blank=True)
+    compatibility = models.CharField(
+        max_length=20, choices=Compatibility.choices, default=Compatibility.BACKWARD,
+        help_text="The compatibility mode of collections that name none of their own.")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -6,7 +6,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from apps.catalog.builtins import builtin_collections_ensure
-from apps.orgs.models import ApiKey, Org
+from apps.orgs.models import ApiKey, Compatibility, Org
 
 KEY_PREFIXES = {ApiKey.Kind.SECRET: "sluice_sk_", ApiKey.Kind.WRITE: "sluice_wk_"}
 SHOWN_PREFIX_LENGTH = 14
@@ -49,3 +49,10 @@ def org_create(*, slug: str, name: str = "") -> CreatedOrg:
     _, write = api_key_create(org=org, kind=ApiKey.Kind.WRITE, name="default write key")
     builtin_collections_ensure(org=org)
     return CreatedOrg(org=org, secret_key=secret, write_key=write)
+
+
+def org_compatibility_set(*, org: Org, compatibility: str) -> Org:
+    """Sets the compatibility mode of the org's collections that name none of their own."""
+    org.compatibility = Compatibility(compatibility)
+    org.save(update_fields=["compatibility"])
+    return org

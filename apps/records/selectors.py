@@ -80,6 +80,13 @@ def record_get(*, collection: Collection, record_id: object) -> Record | None:
     return Record.objects.filter(collection=collection, id=parsed).first()
 
 
+def written_in_version(*, collection: Collection, version: int) -> tuple[bool, bool]:
+    """Whether stored records, and rejected ones, of the collection were written in schema
+    version `version`."""
+    return (Record.objects.filter(collection=collection, schema_version=version).exists(),
+            RejectedRecord.objects.filter(collection=collection, schema_version=version).exists())
+
+
 def profile_record(*, collection: Collection, key: str) -> Record | None:
     """The current record of `key` in a profile collection."""
     return Record.objects.filter(collection=collection, key=key).first()

@@ -3,8 +3,12 @@ each endpoint's success and its 4xx answers, with exact bodies."""
 
 import pytest
 
-from tests.fixtures import schema
+from apps.catalog.compatibility import fingerprint
+from apps.catalog.models import Collection
+from tests.factories import RecordFactory
+from tests.fixtures import FIXTURES, schema
 from tests.helpers import (
+    CURL_FORM,
     NOT_FOUND,
     create_collection,
     create_identifier,
@@ -110,7 +114,8 @@ def test_a_schema_change_is_a_new_version_and_old_versions_stay_readable(api):
         (1, avro), (2, wider)]
     second = api.get(f"/collections/{coll_id}/schemas/2").json()
     assert second == {
-        "collId": coll_id, "version": 2, "schema": wider, "createdAt": second["createdAt"],
+        "collId": coll_id, "version": 2, "schema": wider,
+        "fingerprint": fingerprint(wider), "createdAt": second["createdAt"],
         "_links": links(api, f"/collections/{coll_id}/schemas/2",
                         collection=f"/collections/{coll_id}")}
     assert api.get(f"/collections/{coll_id}/schemas/3").status_code == 404
@@ -190,6 +195,143 @@ def test_collection_errors(api, make_org):
         ("sourceId", "required", "This field is required."),
         ("name", "required", "This field is required."),
         ("schema", "required", "This field is required."))
+
+
+def test_the_org_default_compatibility_mode_is_read_and_set_as_confluents_config(api):
+    config = links(api, "/config")
+    assert api.get("/config").json() == {"compatibility": "BACKWARD", "_links": config}
+    changed = api.put("/config", json={"compatibility": "FULL_TRANSITIVE"})
+    assert (changed.status_code, changed.json()) == (
+        200, {"compatibility": "FULL_TRANSITIVE", "_links": config})
+    assert api.get("/config").json()["compatibility"] == "FULL_TRANSITIVE"
+    wrong = api.put("/config", json={"compatibility": "SIDEWAYS"})
+    assert (wrong.status_code, wrong.json()) == (400, validation(
+        ("compatibility", "invalid_choice", '"SIDEWAYS" is not a valid choice.')))
+
+
+def test_a_schema_change_that_breaks_the_mode_is_a_409_listing_each_break(api):
+    source = create_source(api)
+    collection = create_collection(api, source["id"], name="bookings")
+    assert collection["compatibility"] is None
+    coll_id, avro = collection["id"], collection["schema"]
+    retyped = {**avro, "fields": [{**f, "type": "long"} if f["name"] == "flightId" else f
+                                  for f in avro["fields"]] + [{"name": "seats", "type": "int"}]}
+    refused = api.patch(f"/collections/{coll_id}", json={"schema": retyped})
+    breaks = [
+        ("schema.fields[3].type", "type_mismatch", "long", "string", "the field 'flightId': "
+         "reader type: long not compatible with writer type: string"),
+        ("schema.fields[6]", "reader_field_missing_default_value", "int", None, "the reader's "
+         "field 'seats' has no default, and the writer has no such field"),
+    ]
+    details = [f"The new schema cannot read records written with version 1: {why}."
+               for *_, why in breaks]
+    assert refused.status_code == 409
+    assert refused.json() == {
+        **problem(409, "incompatible_schema", "The schema breaks the collection's "
+                  "compatibility mode BACKWARD against version 1: see `incompatibilities`. "
+                  "Give new fields a default, keep old ones (or rename them with `aliases`), "
+                  "widen types only as Avro promotes them, or set the collection's "
+                  "`compatibility` to NONE.", [
+                      {"attr": path, "code": "incompatible_schema", "detail": detail}
+                      for (path, *_), detail in zip(breaks, details, strict=True)]),
+        "compatibility": "BACKWARD",
+        "incompatibilities": [
+            {"path": path, "kind": kind, "readerType": reader, "writerType": writer,
+             "version": 1, "direction": "backward", "detail": detail}
+            for (path, kind, reader, writer, _), detail in zip(breaks, details, strict=True)],
+    }
+    assert api.get(f"/collections/{coll_id}").json() == collection
+
+    changed = api.patch(f"/collections/{coll_id}", json={"schema": retyped,
+                                                          "compatibility": "NONE"})
+    assert changed.status_code == 200
+    assert changed.json() == {**collection, "schema": retyped, "schemaVersion": 2,
+                              "compatibility": "NONE"}
+
+
+def test_schema_versions_are_registered_and_deleted_as_a_registry_does(api):
+    source = create_source(api)
+    collection = create_collection(api, source["id"], name="bookings")
+    coll_id, avro = collection["id"], collection["schema"]
+    schemas = f"/collections/{coll_id}/schemas"
+
+    def version(number, schema):
+        found = api.get(f"{schemas}/{number}").json()
+        return {"collId": coll_id, "version": number, "schema": schema,
+                "fingerprint": fingerprint(schema), "createdAt": found["createdAt"],
+                "_links": links(api, f"{schemas}/{number}",
+                                collection=f"/collections/{coll_id}")}
+
+    same = api.post(schemas, json={"schema": avro})
+    assert (same.status_code, same.json()) == (200, version(1, avro))
+    wider = {**avro, "fields": [*avro["fields"], {"name": "seat", "type": ["null", "string"],
+                                                  "default": None}]}
+    added = api.post(schemas, json={"schema": wider})
+    assert (added.status_code, added.json()) == (201, version(2, wider))
+    assert api.get(f"/collections/{coll_id}").json()["schemaVersion"] == 2
+    again = api.post(schemas, json={"schema": avro})
+    assert (again.status_code, again.json()) == (200, version(1, avro))
+    listed = api.get(schemas).json()["_embedded"]["schemas"]
+    assert listed == [version(1, avro), version(2, wider)]
+
+    current = api.delete(f"{schemas}/2")
+    assert (current.status_code, current.json()) == (409, problem(
+        409, "current_schema_version", "Version 2 is the current schema of 'bookings': "
+        "register another version first, or delete the collection."))
+    assert api.delete(f"{schemas}/1").status_code == 204
+    assert api.get(f"{schemas}/1").json() == problem(404, "not_found", NOT_FOUND)
+    assert api.delete(f"{schemas}/1").status_code == 404
+    invalid = api.post(schemas, json={"schema": {"type": "record", "name": "b"}})
+    assert (invalid.status_code, invalid.json()) == (400, validation(
+        ("schema.fields", "invalid_schema", "A record needs a `fields` list.")))
+
+
+def test_a_version_records_were_written_in_is_kept(api, orm):
+    source = create_source(api)
+    collection = create_collection(api, source["id"], name="bookings")
+    coll_id, avro = collection["id"], collection["schema"]
+    RecordFactory(collection=Collection.objects.get(id=coll_id), schema_version=1)
+    wider = {**avro, "fields": [*avro["fields"], {"name": "seat", "type": ["null", "string"],
+                                                  "default": None}]}
+    assert api.post(f"/collections/{coll_id}/schemas", json={"schema": wider}).status_code == 201
+    kept = api.delete(f"/collections/{coll_id}/schemas/1")
+    assert (kept.status_code, kept.json()) == (409, problem(
+        409, "schema_version_in_use", "The collection 'bookings' holds records written in "
+        "version 1: they are read in it. Delete them (or replay the rejected ones) first."))
+
+
+def test_the_readmes_schema_change_works_as_printed(api, orm):
+    """README, "Changing a schema": each call with curl's form content type."""
+    source = create_source(api)
+    create_collection(api, source["id"])
+    collection = Collection.objects.get(org__slug=api.org.slug, name="flight-booking")
+    RecordFactory(collection=collection)
+    schemas = "/collections/flight-booking/schemas"
+
+    def sent(method, path, body):
+        return api.request(method, path, content=body, headers=CURL_FORM)
+
+    assert sent("PUT", "/config", '{"compatibility": "FULL"}').json()["compatibility"] == "FULL"
+    assert sent("PATCH", "/collections/flight-booking", '{"compatibility": "BACKWARD"}').json()[
+        "compatibility"] == "BACKWARD"
+    v2 = fixture_text("flight-booking-v2")
+    added = sent("POST", schemas, f'{{"schema": {v2}}}')
+    assert (added.status_code, added.json()["version"], added.json()["fingerprint"]) == (
+        201, 2, "43b84c1c270a0fc6d0fda6f8a876fb7cb9d08aba03e71171ec4be39d01b7a9e3")
+    assert sent("POST", schemas, f'{{"schema": {v2}}}').status_code == 200
+    breaking = sent("POST", schemas,
+                    f'{{"schema": {fixture_text("flight-booking-flight-number")}}}')
+    assert breaking.status_code == 409
+    assert [(i["path"], i["readerType"], i["writerType"], i["version"])
+            for i in breaking.json()["incompatibilities"]] == [
+        ("schema.fields[3].type", "long", "string", 2)]
+    assert api.delete(f"{schemas}/1").json()["code"] == "schema_version_in_use"
+    assert sent("PATCH", "/collections/flight-booking", '{"compatibility": null}').json()[
+        "compatibility"] is None
+
+
+def fixture_text(name):
+    return (FIXTURES / "schemas" / f"{name}.avsc").read_text()
 
 
 def test_an_identifier_keeps_its_fields_in_the_schema_and_its_collection_alive(api):

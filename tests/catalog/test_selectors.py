@@ -61,7 +61,8 @@ def test_a_collection_for_ingest_has_its_newest_schema_at_once():
     org = collection.org
     assert collection_for_ingest(org=org, collection_id=collection.id).schema_version == 1
     v2 = {**schema("flight-booking"), "fields": [
-        *schema("flight-booking")["fields"], {"name": "seats", "type": ["null", "int"]}]}
+        *schema("flight-booking")["fields"],
+        {"name": "seats", "type": ["null", "int"], "default": None}]}
     collection_update(collection=collection, changes={"schema": v2})
     found = collection_for_ingest(org=org, collection_id=collection.id)
     assert (found.schema_version, found.schema) == (2, v2)

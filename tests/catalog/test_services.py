@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from apps.catalog.builtins import builtin_collections_ensure
+from apps.catalog.compatibility import IncompatibleSchema, fingerprint
 from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.catalog.services import (
     collection_create,
@@ -14,11 +15,17 @@ from apps.catalog.services import (
     collection_update,
     identifier_create,
     identifier_delete,
+    schema_version_delete,
+    schema_version_register,
 )
+from apps.core.exceptions import FieldProblem
+from apps.orgs.services import org_compatibility_set
 from tests.factories import (
     CollectionFactory,
     IdentifierFactory,
     OrgFactory,
+    RecordFactory,
+    RejectedRecordFactory,
     SourceFactory,
     key_schema,
 )
@@ -33,8 +40,14 @@ def versions(collection: Collection) -> list[tuple[int, dict[str, Any]]]:
                 .values_list("version", "schema"))
 
 
-def with_field(avro: dict[str, Any], name: str, kind: Any) -> dict[str, Any]:
-    return {**avro, "fields": [*avro["fields"], {"name": name, "type": kind}]}
+def with_field(avro: dict[str, Any], name: str, kind: Any, **more: Any) -> dict[str, Any]:
+    return {**avro, "fields": [*avro["fields"], {"name": name, "type": kind, **more}]}
+
+
+def with_optional(avro: dict[str, Any], name: str, kind: str) -> dict[str, Any]:
+    """The schema with a new optional field: one that readers of it fill in (null) in
+    records written without it, so the change keeps the mode BACKWARD."""
+    return with_field(avro, name, ["null", kind], default=None)
 
 
 PEOPLE = {"type": "record", "name": "person", "fields": [
@@ -102,8 +115,8 @@ def test_a_collection_name_is_taken_once_per_org():
 
 def test_a_changed_schema_becomes_the_next_version():
     collection = CollectionFactory()
-    v2 = with_field(schema("flight-booking"), "seats", ["null", "int"])
-    v3 = with_field(v2, "price", ["null", "double"])
+    v2 = with_optional(schema("flight-booking"), "seats", "int")
+    v3 = with_optional(v2, "price", "double")
     collection_update(collection=collection, changes={"schema": v2})
     collection_update(collection=collection, changes={"schema": v3})
     stored = Collection.objects.get(id=collection.id)
@@ -144,7 +157,7 @@ def test_an_invalid_new_schema_changes_nothing():
 def test_a_rename_onto_a_taken_name_changes_nothing():
     taken = CollectionFactory(name="taken")
     collection = CollectionFactory(org=taken.org, source=taken.source, name="mine")
-    v2 = with_field(schema("flight-booking"), "seats", ["null", "int"])
+    v2 = with_optional(schema("flight-booking"), "seats", "int")
     with refused("duplicate_name"):
         collection_update(collection=collection, changes={"name": "taken", "schema": v2})
     stored = Collection.objects.get(id=collection.id)
@@ -167,7 +180,7 @@ def test_a_new_schema_must_keep_the_identifiers_fields_with_their_types():
     assert Collection.objects.get(id=collection.id).schema_version == 1
     assert len(versions(collection)) == 1
 
-    kept = with_field(schema("flight-booking"), "seats", ["null", "int"])
+    kept = with_optional(schema("flight-booking"), "seats", "int")
     collection_update(collection=Collection.objects.get(id=collection.id),
                       changes={"schema": kept})
     assert Collection.objects.get(id=collection.id).schema_version == 2
@@ -187,7 +200,7 @@ def test_delete_removes_the_collection_its_versions_and_identifiers():
     identifier = IdentifierFactory()
     collection = identifier.collection
     collection_update(collection=collection, changes={
-        "schema": with_field(schema("flight-booking"), "seats", ["null", "int"])})
+        "schema": with_optional(schema("flight-booking"), "seats", "int")})
     other = CollectionFactory(org=collection.org, source=collection.source)
     collection_delete(collection=collection)
     assert list(Collection.objects.filter(org=collection.org)) == [other]
@@ -223,6 +236,136 @@ def test_a_built_in_collection_is_kept():
         with refused("builtin_collection"):
             collection_delete(collection=made[name])
     assert Collection.objects.filter(org=org).count() == 5
+
+
+# ---------------------------------------------------------------------------
+# Compatibility modes and registered versions
+# ---------------------------------------------------------------------------
+REQUIRED_SEATS = with_field(schema("flight-booking"), "seats", "int")
+WITHOUT_STATUS = {**schema("flight-booking"), "fields": [
+    f for f in schema("flight-booking")["fields"] if f["name"] != "bookingStatus"]}
+
+
+def current(collection: Collection) -> int:
+    return Collection.objects.get(id=collection.id).schema_version
+
+
+def test_by_default_a_schema_that_cannot_read_the_latest_versions_records_is_refused():
+    collection = CollectionFactory(name="bookings")
+    with pytest.raises(IncompatibleSchema) as refused_change:
+        collection_update(collection=collection, changes={"schema": REQUIRED_SEATS,
+                                                          "name": "renamed"})
+    assert [(i.found.path, i.found.kind, i.version, i.direction)
+            for i in refused_change.value.incompatibilities] == [
+        ("schema.fields[6]", "reader_field_missing_default_value", 1, "backward")]
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.name, stored.schema_version, len(versions(collection))) == ("bookings", 1, 1)
+
+
+@pytest.mark.parametrize(("mode", "change", "taken"), [
+    ("NONE", REQUIRED_SEATS, True), ("NONE", WITHOUT_STATUS, True),
+    ("BACKWARD", REQUIRED_SEATS, False), ("BACKWARD", WITHOUT_STATUS, True),
+    ("FORWARD", REQUIRED_SEATS, True), ("FORWARD", WITHOUT_STATUS, False),
+    ("FULL", REQUIRED_SEATS, False), ("FULL", WITHOUT_STATUS, False),
+    ("FULL", with_optional(schema("flight-booking"), "seats", "int"), True),
+])
+def test_the_collections_mode_decides(mode, change, taken):
+    collection = CollectionFactory(compatibility=mode)
+    if taken:
+        collection_update(collection=collection, changes={"schema": change})
+    else:
+        with refused("incompatible_schema"):
+            collection_update(collection=collection, changes={"schema": change})
+    assert current(collection) == (2 if taken else 1)
+
+
+def test_a_collection_without_a_mode_follows_its_orgs_default():
+    collection = CollectionFactory()
+    org_compatibility_set(org=collection.org, compatibility="FORWARD")
+    collection = Collection.objects.get(id=collection.id)
+    collection_update(collection=collection, changes={"schema": REQUIRED_SEATS})
+    assert current(collection) == 2
+    with refused("incompatible_schema"):  # its own mode counts in the same change
+        collection_update(collection=Collection.objects.get(id=collection.id), changes={
+            "compatibility": "BACKWARD", "schema": with_field(REQUIRED_SEATS, "row", "int")})
+    assert Collection.objects.get(id=collection.id).compatibility is None
+
+
+def test_transitive_modes_check_every_version():
+    collection = CollectionFactory(compatibility="BACKWARD_TRANSITIVE")
+    v2 = with_optional(schema("flight-booking"), "seats", "int")
+    collection_update(collection=collection, changes={"schema": v2})
+    # seats stays, without its default: version 2's records have it, version 1's not
+    v3 = with_field(schema("flight-booking"), "seats", ["null", "int"])
+    with pytest.raises(IncompatibleSchema) as refused_change:
+        collection_update(collection=Collection.objects.get(id=collection.id),
+                          changes={"schema": v3})
+    assert [i.version for i in refused_change.value.incompatibilities] == [1]
+    collection_update(collection=Collection.objects.get(id=collection.id),
+                      changes={"compatibility": "BACKWARD", "schema": v3})
+    assert current(collection) == 3
+
+
+def test_a_change_that_breaks_an_identifier_is_taken_under_none_with_a_warning():
+    identifier = IdentifierFactory(key_fields=("eventId",))
+    collection = identifier.collection
+    with refused("identifier_field_removed"):  # even when the mode lets the change through
+        collection_update(collection=collection, changes={
+            "compatibility": "FORWARD", "schema": {**schema("flight-booking"), "fields": [
+                f for f in schema("flight-booking")["fields"] if f["name"] != "eventId"]}})
+    retyped = {**schema("flight-booking"), "fields": [
+        {**f, "type": "long"} if f["name"] == "eventId" else f
+        for f in schema("flight-booking")["fields"]]}
+    updated = collection_update(collection=Collection.objects.get(id=collection.id),
+                                changes={"compatibility": "NONE", "schema": retyped})
+    assert updated.warnings == [FieldProblem(
+        "schema", "identifier_field_removed", f"The field 'eventId' makes the identifier "
+        f"{identifier.name!r}: keep it with its type, or delete the identifier first. Taken "
+        "because the compatibility mode is NONE: records without these fields are rejected, "
+        "and relations through the identifier break until you change or delete it.")]
+    assert current(collection) == 2
+
+
+def test_registering_answers_the_identical_version_or_makes_the_next_one():
+    collection = CollectionFactory()
+    same = schema_version_register(collection=collection, schema=schema("flight-booking"))
+    assert (same.version.version, same.created, same.warnings) == (1, False, [])
+    v2 = with_optional(schema("flight-booking"), "seats", "int")
+    registered = schema_version_register(collection=collection, schema=v2)
+    assert (registered.version.version, registered.created) == (2, True)
+    assert (registered.version.schema, registered.version.fingerprint) == (v2, fingerprint(v2))
+    stored = Collection.objects.get(id=collection.id)
+    assert (stored.schema, stored.schema_version) == (v2, 2)
+    # an earlier version registered again is that version; the current one stays
+    again = schema_version_register(collection=stored, schema=schema("flight-booking"))
+    assert (again.version.version, again.created, current(collection)) == (1, False, 2)
+    # the same canonical form with a doc is a version of its own: docs, defaults and
+    # aliases are left out of the canonical form, but readers and people use them
+    documented = {**v2, "doc": "bookings"}
+    assert fingerprint(documented) == fingerprint(v2)
+    assert schema_version_register(collection=stored, schema=documented).version.version == 3
+
+
+def test_a_version_is_deleted_unless_current_or_records_were_written_in_it():
+    collection = CollectionFactory()
+    for index in range(3):
+        collection_update(collection=Collection.objects.get(id=collection.id), changes={
+            "schema": with_optional(versions(collection)[-1][1], f"extra{index}", "int")})
+    collection = Collection.objects.get(id=collection.id)
+    RecordFactory(collection=collection, schema_version=1)
+    RejectedRecordFactory(collection=collection, schema_version=2)
+    first, second, third, fourth = collection.versions.order_by("version")
+    with refused("current_schema_version"):
+        schema_version_delete(version=fourth)
+    with refused("schema_version_in_use"):
+        schema_version_delete(version=first)
+    with refused("schema_version_in_use"):
+        schema_version_delete(version=second)
+    schema_version_delete(version=third)
+    assert [v for v, _ in versions(collection)] == [1, 2, 4]
+    nxt = schema_version_register(collection=collection, schema=with_optional(
+        fourth.schema, "more", "int"))
+    assert nxt.version.version == 5
 
 
 # ---------------------------------------------------------------------------
