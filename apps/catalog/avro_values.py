@@ -266,6 +266,8 @@ def _record(kind: Any, value: Any, path: str, walk: Walk) -> Any:
     if not isinstance(value, dict):
         _wrong_type(kind, value, path, walk)
         return value
+    known = {spec["name"] for spec in kind["fields"]}
+    walk.unknown.extend(f"{path}.{name}" for name in value if name not in known)
     stored = {}
     for spec in kind["fields"]:
         name = spec["name"]
@@ -273,8 +275,6 @@ def _record(kind: Any, value: Any, path: str, walk: Walk) -> Any:
             stored[name] = stored_value(spec["type"], value.get(name), f"{path}.{name}", walk)
         else:
             stored[name] = stored_value(spec["type"], spec["default"], f"{path}.{name}", walk)
-    known = {spec["name"] for spec in kind["fields"]}
-    walk.unknown.extend(f"{path}.{name}" for name in value if name not in known)
     return stored
 
 
@@ -313,6 +313,8 @@ def _same_kind(kind: Any, value: Any, names: dict[str, Any]) -> bool:
         kind = names.get(kind, kind)
     base = kind["type"] if isinstance(kind, dict) else kind
     expected = JSON_KINDS.get(base)
+    if isinstance(value, str) and _logical(kind) in NUMBER_LOGICAL_TYPES:
+        return True
     if expected is None or (isinstance(value, bool) and base != "boolean"):
         return False
     return isinstance(value, expected)
