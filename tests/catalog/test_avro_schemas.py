@@ -31,7 +31,7 @@ ADDRESS = record(field("street", "string"), field("floor", "int", default=0), na
     ("string", 5, NOT_A_VALUE + "Expected string at default, got int."),
     ("bytes", "\u0100", NOT_A_VALUE + "Expected bytes at default in Avro's JSON encoding: a "
      "string whose characters U+0000 to U+00FF are the bytes."),
-    (["null", "string"], "x", "A union's default is a value of its first type (null); put "
+    (["null", "string"], "some text", "A union's default is a value of its first type (null); put "
      "the default's type first or change it."),
     (["string", "null"], None, "A union's default is a value of its first type (string); put "
      "the default's type first or change it."),
@@ -40,7 +40,7 @@ ADDRESS = record(field("street", "string"), field("floor", "int", default=0), na
      "The default has a field its record does not: default.zip."),
     ({"type": "enum", "name": "e", "symbols": ["A", "B"]}, "C",
      NOT_A_VALUE + "Expected e at default, got str."),
-    ({"type": "fixed", "name": "f", "size": 2}, "abc",
+    ({"type": "fixed", "name": "f", "size": 2}, "ab3",
      NOT_A_VALUE + "f at default holds exactly 2 bytes, got 3."),
     ({"type": "array", "items": "int"}, [1, "2"],
      NOT_A_VALUE + "Expected int at default[1], got str."),
