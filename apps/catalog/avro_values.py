@@ -271,10 +271,8 @@ def _record(kind: Any, value: Any, path: str, walk: Walk) -> Any:
     stored = {}
     for spec in kind["fields"]:
         name = spec["name"]
-        if name in value or "default" not in spec:
+        if name in value or "default" not in spec:  # left out with a default: stays out
             stored[name] = stored_value(spec["type"], value.get(name), f"{path}.{name}", walk)
-        else:
-            stored[name] = stored_value(spec["type"], spec["default"], f"{path}.{name}", walk)
     return stored
 
 

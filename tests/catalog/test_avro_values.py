@@ -120,7 +120,7 @@ def test_a_decimal_problem_says_what_the_field_takes():
 # ---------------------------------------------------------------------------
 # Nested fields not in the schema
 # ---------------------------------------------------------------------------
-def test_nested_fields_not_in_the_schema_are_named_and_left_out():
+def test_nested_fields_not_in_the_schema_are_named_and_left_out_and_defaults_not_filled():
     address = {"type": "record", "name": "address", "fields": [
         {"name": "street", "type": "string"},
         {"name": "floor", "type": "int", "default": 0}]}
@@ -132,9 +132,8 @@ def test_nested_fields_not_in_the_schema_are_named_and_left_out():
                               "others": [{"street": "c"}, {"street": "d", "more": {}}]})
     assert result.problems == []
     assert result.unknown == ["address.extra", "previous.zip", "others[1].more"]
-    assert result.data == {"address": {"street": "a", "floor": 0},
-                           "previous": {"street": "b", "floor": 2},
-                           "others": [{"street": "c", "floor": 0}, {"street": "d", "floor": 0}]}
+    assert result.data == {"address": {"street": "a"}, "previous": {"street": "b", "floor": 2},
+                           "others": [{"street": "c"}, {"street": "d"}]}
 
 
 def test_the_nested_fields_of_a_recursive_record_are_left_out_at_any_depth():
