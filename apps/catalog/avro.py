@@ -1,172 +1,36 @@
 """Everything Avro, in the one module that imports fastavro. It checks and parses schemas and
 validates records, and reports problems as `(field path, message)` pairs. It knows nothing of
-HTTP or the ORM, so the API, the admin and ingestion share it."""
+HTTP or the ORM, so the API, the admin and ingestion share it. Its plain-Python parts are
+avro_schemas (what a schema may say) and avro_values (what a value may be, and how it is
+stored)."""
 
 import io
-import json
 import re
 import struct
-from datetime import date, datetime
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any, cast
 
 import fastavro
+import fastavro.schema
 import fastavro.validation
 
-Problem = tuple[str, str]
+from apps.catalog.avro_schemas import Problem, SchemaChecker, default_problems, nul_problems
+from apps.catalog.avro_values import (
+    DECIMAL_TEXT,
+    NUMBER_LOGICAL_TYPES,
+    Walk,
+    holds,
+    logical_number,
+    read_back,
+    stored_value,
+)
+from apps.catalog.avro_values import (
+    RecordProblem as RecordProblem,  # re-exported: the pair every caller names problems by
+)
 
-PRIMITIVES = frozenset({"null", "boolean", "int", "long", "float", "double", "bytes", "string"})
-NAMED = frozenset({"record", "error", "enum", "fixed"})
 KEY_TYPES = frozenset({"string", "int", "long"})
-NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-NAMESPACE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(\.[A-Za-z_][A-Za-z0-9_]*)*$")
-
-
-class _SchemaChecker:
-    """Walks a schema the way Avro's specification reads it, collecting every problem with
-    the path where it stands (e.g. `schema.fields[3].type`)."""
-
-    def __init__(self) -> None:
-        self.problems: list[Problem] = []
-        self.named: set[str] = set()
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append((path, message))
-
-    def check_type(self, value: Any, path: str, namespace: str) -> None:
-        if isinstance(value, str):
-            self._check_reference(value, path, namespace)
-        elif isinstance(value, list):
-            self._check_union(value, path, namespace)
-        elif isinstance(value, dict):
-            self._check_complex(value, path, namespace)
-        else:
-            self.problem(path, "A type is a type name, an object with `type`, or a union list.")
-
-    def _check_reference(self, name: str, path: str, namespace: str) -> None:
-        if name in PRIMITIVES:
-            return
-        full = name if "." in name or not namespace else f"{namespace}.{name}"
-        if name not in self.named and full not in self.named:
-            self.problem(
-                path,
-                f"Unknown type {name!r}. Use a primitive ({', '.join(sorted(PRIMITIVES))}) "
-                "or the name of a record, enum or fixed defined earlier in the schema.",
-            )
-
-    def _check_union(self, branches: list[Any], path: str, namespace: str) -> None:
-        if not branches:
-            self.problem(path, "A union needs at least one type.")
-        seen: set[str] = set()
-        for index, branch in enumerate(branches):
-            branch_path = f"{path}[{index}]"
-            if isinstance(branch, list):
-                self.problem(branch_path, "A union may not directly contain another union.")
-                continue
-            self.check_type(branch, branch_path, namespace)
-            kind = _branch_kind(branch)
-            if kind in seen:
-                self.problem(branch_path, f"The union already has a {kind!r} branch.")
-            seen.add(kind)
-
-    def _check_complex(self, value: dict[str, Any], path: str, namespace: str) -> None:
-        kind = value.get("type")
-        if kind is None:
-            self.problem(f"{path}.type", "This field is required.")
-        elif kind in ("record", "error"):
-            self.check_record(value, path, namespace)
-        elif kind == "enum":
-            self._check_enum(value, path, namespace)
-        elif kind == "fixed":
-            self._check_fixed(value, path, namespace)
-        elif kind == "array":
-            self._check_child(value, "items", path, namespace)
-        elif kind == "map":
-            self._check_child(value, "values", path, namespace)
-        elif isinstance(kind, str) and kind in PRIMITIVES:
-            self._check_logical(value, path)
-        else:
-            self.check_type(kind, f"{path}.type", namespace)
-
-    def _check_child(self, value: dict[str, Any], key: str, path: str, namespace: str) -> None:
-        if key not in value:
-            self.problem(f"{path}.{key}", "This field is required.")
-        else:
-            self.check_type(value[key], f"{path}.{key}", namespace)
-
-    def _check_logical(self, value: dict[str, Any], path: str) -> None:
-        if value.get("logicalType") == "decimal" and not isinstance(value.get("precision"), int):
-            self.problem(f"{path}.precision", "A decimal needs an integer `precision`.")
-
-    def _define(self, value: dict[str, Any], path: str, namespace: str) -> str:
-        """Registers a named type and answers the namespace its children inherit."""
-        name = value.get("name")
-        if not isinstance(name, str) or not NAME.match(name.rpartition(".")[2]):
-            self.problem(f"{path}.name", "A name starts with a letter or _ and holds only "
-                         "letters, digits and _.")
-            return namespace
-        own = value.get("namespace", namespace)
-        if own and (not isinstance(own, str) or not NAMESPACE.match(own)):
-            self.problem(f"{path}.namespace", "A namespace is dot-separated names.")
-            own = namespace
-        if "." in name:
-            own, _, name = name.rpartition(".")
-        full = f"{own}.{name}" if own else name
-        if full in self.named or name in PRIMITIVES:
-            self.problem(f"{path}.name", f"The type {full!r} is defined twice.")
-        self.named.add(full)
-        return str(own or "")
-
-    def check_record(self, value: dict[str, Any], path: str, namespace: str) -> None:
-        inner = self._define(value, path, namespace)
-        fields = value.get("fields")
-        if not isinstance(fields, list):
-            self.problem(f"{path}.fields", "A record needs a `fields` list.")
-            return
-        names: set[str] = set()
-        for index, field in enumerate(fields):
-            self._check_field(field, f"{path}.fields[{index}]", inner, names)
-
-    def _check_field(self, field: Any, path: str, namespace: str, names: set[str]) -> None:
-        if not isinstance(field, dict):
-            self.problem(path, "A field is an object with `name` and `type`.")
-            return
-        name = field.get("name")
-        if not isinstance(name, str) or not NAME.match(name):
-            self.problem(f"{path}.name", "A field name starts with a letter or _ and holds "
-                         "only letters, digits and _.")
-        elif name in names:
-            self.problem(f"{path}.name", f"The field {name!r} is defined twice.")
-        else:
-            names.add(name)
-        if "type" not in field:
-            self.problem(f"{path}.type", "This field is required.")
-        else:
-            self.check_type(field["type"], f"{path}.type", namespace)
-
-    def _check_enum(self, value: dict[str, Any], path: str, namespace: str) -> None:
-        self._define(value, path, namespace)
-        symbols = value.get("symbols")
-        if not isinstance(symbols, list) or not symbols:
-            self.problem(f"{path}.symbols", "An enum needs a non-empty `symbols` list.")
-            return
-        for index, symbol in enumerate(symbols):
-            if not isinstance(symbol, str) or not NAME.match(symbol):
-                self.problem(f"{path}.symbols[{index}]", "A symbol is a name.")
-        if len(set(map(str, symbols))) != len(symbols):
-            self.problem(f"{path}.symbols", "Symbols must be unique.")
-
-    def _check_fixed(self, value: dict[str, Any], path: str, namespace: str) -> None:
-        self._define(value, path, namespace)
-        size = value.get("size")
-        if not isinstance(size, int) or isinstance(size, bool) or size < 0:
-            self.problem(f"{path}.size", "A fixed needs a non-negative integer `size`.")
-
-
-def _branch_kind(branch: Any) -> str:
-    if isinstance(branch, dict):
-        kind = branch.get("type")
-        return str(branch.get("name", kind)) if kind in NAMED else str(kind)
-    return str(branch)
+INTEGER = re.compile(r"^[+-]?\d+$")
 
 
 def record_schema_problems(schema: Any, path: str = "schema") -> list[Problem]:
@@ -175,15 +39,18 @@ def record_schema_problems(schema: Any, path: str = "schema") -> list[Problem]:
         return [(f"{path}.type" if isinstance(schema, dict) else path,
                  'A collection schema is an Avro record: {"type": "record", "name": ..., '
                  '"fields": [...]}.')]
-    checker = _SchemaChecker()
+    checker = SchemaChecker()
     checker.check_record(schema, path, "")
-    if checker.problems:
-        return checker.problems
+    problems = nul_problems(schema, path) + checker.problems
+    if problems:
+        return problems
+    names: dict[str, Any] = {}
     try:
-        fastavro.parse_schema(schema, _write_hint=False)
+        parsed = fastavro.parse_schema(schema, named_schemas=names, _write_hint=False,
+                                       _ignore_default_error=True)
     except Exception as error:  # fastavro raises several exception types for bad schemas
         return [(path, f"Not a valid Avro schema: {error}")]
-    return []
+    return default_problems(parsed, names, path)
 
 
 def fields_of(schema: dict[str, Any]) -> dict[str, Any]:
@@ -205,49 +72,47 @@ def key_type(field_type: Any) -> str | None:
 # ---------------------------------------------------------------------------
 # Records
 # ---------------------------------------------------------------------------
-ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-ISO_TIME = re.compile(r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$")
-ISO_DATETIME = re.compile(
-    r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:?\d{2})?$"
-)
-UUID = re.compile(r"^[0-9a-fA-F]{8}-?([0-9a-fA-F]{4}-?){3}[0-9a-fA-F]{12}$")
-STRING_LOGICAL_TYPES: dict[str, tuple[re.Pattern[str], str]] = {
-    "date": (ISO_DATE, "an ISO date such as 2020-05-25"),
-    "time-millis": (ISO_TIME, "an ISO time such as 14:30:00.000"),
-    "time-micros": (ISO_TIME, "an ISO time such as 14:30:00.000000"),
-    "timestamp-millis": (ISO_DATETIME, "an ISO timestamp such as 2020-05-25T14:30:00Z"),
-    "timestamp-micros": (ISO_DATETIME, "an ISO timestamp such as 2020-05-25T14:30:00Z"),
-    "local-timestamp-millis": (ISO_DATETIME, "an ISO timestamp such as 2020-05-25T14:30:00"),
-    "local-timestamp-micros": (ISO_DATETIME, "an ISO timestamp such as 2020-05-25T14:30:00"),
-    "uuid": (UUID, "a UUID such as 3f1c6a52-6b0e-4d0a-9c1e-5b2f0f7a9d11"),
-}
-RecordProblem = tuple[str, str, str]  # (field path, code, detail)
+# Top-level fields holding these are walked even when fastavro finds the record valid:
+# fastavro takes bytes only as Python bytes, ignores fields a nested record does not have,
+# and neither checks logical types' text nor gives them their stored form.
+WALKED = frozenset({"record", "error", "bytes", "fixed", "logical"})
+REALS = frozenset({"float", "double"})
 
 
-def _valid_calendar(kind: str, value: str) -> bool:
-    try:
-        if kind == "date":
-            date.fromisoformat(value)
-        elif "timestamp" in kind:
-            datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+@dataclass(slots=True)
+class Checked:
+    """A record as checked: the data to store, the nested fields left out of it (as paths),
+    and every problem with its path; the data is stored only when there are no problems."""
+
+    data: dict[str, Any]
+    unknown: list[str]
+    problems: list[RecordProblem]
 
 
 class RecordValidator:
-    """Validates records against one parsed schema version: fastavro for the Avro types, and
-    strict checks where fastavro is lenient (logical types on strings)."""
+    """Validates records against one parsed schema version: one fastavro validation of the
+    whole record, then a walk of the fields fastavro cannot judge; a full walk, naming every
+    fault, only for a record fastavro finds invalid."""
 
     def __init__(self, schema: dict[str, Any]) -> None:
-        self.parsed = fastavro.parse_schema(schema, _write_hint=False)
-        expanded: dict[str, Any] = fastavro.parse_schema(  # type: ignore[assignment]
-            schema, _write_hint=False, expand=True)  # a record schema parses to a dict
-        self.fields: dict[str, Any] = {f["name"]: f for f in expanded["fields"]}
-        self._with_logical_strings = [
-            (name, field["type"]) for name, field in self.fields.items()
-            if '"logicalType"' in json.dumps(field["type"])
-        ]
+        self.names: dict[str, Any] = {}
+        self.parsed: dict[str, Any] = fastavro.parse_schema(  # type: ignore[assignment]
+            schema, named_schemas=self.names, _write_hint=False)  # a record parses to a dict
+        self.fields: dict[str, Any] = {f["name"]: f for f in self.parsed["fields"]}
+        self._every = [(name, field["type"]) for name, field in self.fields.items()]
+        self._walked = [(name, kind) for name, kind in self._every
+                        if holds(kind, self.names, WALKED)]
+        self._judged = self._judged_by_fastavro({name for name, _ in self._walked})
+
+    def _judged_by_fastavro(self, walked: set[str]) -> Any:
+        """The schema fastavro judges: the fields not walked, so each is checked once; the
+        whole record when one of them refers to a type defined in a walked field."""
+        fields = [field for name, field in self.fields.items() if name not in walked]
+        try:
+            return fastavro.parse_schema({"type": "record", "name": "judged", "fields": fields},
+                                         _write_hint=False)
+        except (fastavro.schema.UnknownType, fastavro.schema.SchemaParseException):
+            return self.parsed
 
     def split(self, record: dict[str, Any]) -> tuple[dict[str, Any], list[str]]:
         """The record's schema fields (defaults filled in) and the names of the others."""
@@ -257,80 +122,24 @@ class RecordValidator:
                 known[name] = field["default"]
         return known, [name for name in record if name not in self.fields]
 
-    def problems(self, record: dict[str, Any]) -> list[RecordProblem]:
+    def check(self, data: dict[str, Any]) -> Checked:
+        """`data` (schema fields only, see split) checked, and in the form it is stored."""
+        walked = self._walked if self._fastavro_valid(data) else self._every
+        walk = Walk(self.names)
+        stored = dict(data)
+        for name, kind in walked:
+            stored[name] = stored_value(kind, data.get(name), name, walk)
+        return Checked(stored, walk.unknown, walk.problems)
+
+    def problems(self, data: dict[str, Any]) -> list[RecordProblem]:
         """Every problem of a record holding only schema fields, or [] when it is valid."""
-        if fastavro.validation.validate(record, self.parsed, raise_errors=False):
-            return self._logical_problems(record)
-        found: list[RecordProblem] = []
-        for name, field in self.fields.items():
-            value = record.get(name)
-            try:
-                fastavro.validation.validate(value, field["type"], field=name, raise_errors=True)
-            except fastavro.validation.ValidationError as error:
-                found.append((name, *_describe(name, value, field["type"], error)))
-        reported = {path for path, _, _ in found}
-        return found + [p for p in self._logical_problems(record) if p[0] not in reported]
+        return self.check(data).problems
 
-    def _logical_problems(self, record: dict[str, Any]) -> list[RecordProblem]:
-        found: list[RecordProblem] = []
-        for name, field_type in self._with_logical_strings:
-            _check_strings(field_type, record.get(name), name, found)
-        return found
-
-
-def _describe(name: str, value: Any, field_type: Any, error: Exception) -> tuple[str, str]:
-    if value is None:
-        return "required", f"The field {name!r} is required ({_type_name(field_type)})."
-    inner = getattr(error, "errors", [None])[0]
-    where = getattr(inner, "field", "") or name
-    expected = _type_name(getattr(inner, "schema", field_type))
-    if isinstance(value, int) and not isinstance(value, bool) and expected in ("int", "long"):
-        return "out_of_range", f"{value} does not fit an Avro {expected} ({where})."
-    got = type(getattr(inner, "datum", value)).__name__
-    return "invalid_type", f"Expected {expected} at {where}, got {got}."
-
-
-def _type_name(field_type: Any) -> str:
-    if isinstance(field_type, list):
-        return " or ".join(_type_name(branch) for branch in field_type)
-    if isinstance(field_type, dict):
-        logical = field_type.get("logicalType")
-        base = field_type.get("type")
-        return f"{base} ({logical})" if logical else str(field_type.get("name", base))
-    return str(field_type)
-
-
-def _check_strings(field_type: Any, value: Any, path: str, found: list[RecordProblem]) -> None:
-    """Adds a problem for each string that its logical type does not admit."""
-    if value is None:
-        return
-    if isinstance(field_type, list):
-        for branch in field_type:
-            if isinstance(branch, dict) and branch.get("type") == "string" and isinstance(
-                value, str
-            ):
-                _check_strings(branch, value, path, found)
-        return
-    if not isinstance(field_type, dict):
-        return
-    kind = field_type.get("type")
-    if kind == "string" and isinstance(value, str):
-        logical = field_type.get("logicalType")
-        if logical in STRING_LOGICAL_TYPES:
-            pattern, example = STRING_LOGICAL_TYPES[logical]
-            if not pattern.match(value) or not _valid_calendar(logical, value):
-                found.append((path, f"invalid_{logical.replace('-', '_')}",
-                               f"{value!r} is not {example}."))
-    elif kind == "record" and isinstance(value, dict):
-        for field in field_type["fields"]:
-            name = field["name"]
-            _check_strings(field["type"], value.get(name), f"{path}.{name}", found)
-    elif kind == "array" and isinstance(value, list):
-        for index, item in enumerate(value):
-            _check_strings(field_type["items"], item, f"{path}[{index}]", found)
-    elif kind == "map" and isinstance(value, dict):
-        for key, item in value.items():
-            _check_strings(field_type["values"], item, f"{path}.{key}", found)
+    def _fastavro_valid(self, data: dict[str, Any]) -> bool:
+        try:
+            return bool(fastavro.validation.validate(data, self._judged, raise_errors=False))
+        except (ValueError, TypeError, OverflowError):  # fastavro parses date text itself
+            return False
 
 
 _validators: dict[tuple[int, int], RecordValidator] = {}
@@ -348,27 +157,81 @@ def validator_for(collection_id: int, version: int, schema: dict[str, Any]) -> R
     return validator
 
 
+class RecordReader:
+    """Reads the stored records of one schema version back as its types read."""
+
+    def __init__(self, schema: dict[str, Any]) -> None:
+        self.names: dict[str, Any] = {}
+        parsed: dict[str, Any] = fastavro.parse_schema(  # type: ignore[assignment]
+            schema, named_schemas=self.names, _write_hint=False)
+        self._reals = {field["name"]: field["type"] for field in parsed["fields"]
+                       if holds(field["type"], self.names, REALS)}
+
+    def read(self, data: dict[str, Any]) -> dict[str, Any]:
+        """`data` with each float and double value a float (see read_back); data of a schema
+        without them is returned as it is."""
+        if not self._reals:
+            return data
+        return {name: read_back(self._reals[name], value, self.names)
+                if name in self._reals else value for name, value in data.items()}
+
+
+_readers: dict[tuple[int, int], RecordReader] = {}
+READERS_KEPT = 4096
+
+
+def reader_for(collection_id: int, version: int,
+               schema_of: Callable[[], dict[str, Any]]) -> RecordReader:
+    """The reader of one schema version, made once per process (a version never changes);
+    `schema_of` is asked for the schema only the first time."""
+    key = (collection_id, version)
+    reader = _readers.get(key)
+    if reader is None:
+        if len(_readers) >= READERS_KEPT:
+            _readers.clear()  # made again when next needed
+        reader = _readers[key] = RecordReader(schema_of())
+    return reader
+
+
 def query_value(field_type: Any, raw: str) -> Any:
-    """A query-string value as the JSON value a field of this type holds; ValueError if it
-    cannot be one."""
+    """A query-string value as the JSON value a field of this type is stored as (the ISO
+    text of an int or long logical type as its number, a decimal as its text at its scale);
+    ValueError, saying what the field takes, if it cannot be one."""
     kind = field_type
     if isinstance(kind, list):
         if raw == "null" and "null" in kind:
             return None
         kind = next((branch for branch in kind if branch != "null"), "string")
-    if isinstance(kind, dict):
-        kind = kind.get("type")
-    if kind in ("int", "long"):
+    logical = kind.get("logicalType") if isinstance(kind, dict) else None
+    base = kind.get("type") if isinstance(kind, dict) else kind
+    if base in ("int", "long") and logical in NUMBER_LOGICAL_TYPES and not INTEGER.match(raw):
+        number = logical_number(logical, raw)
+        if number is None:
+            raise ValueError(NUMBER_LOGICAL_TYPES[logical][2])
+        return number
+    if base in ("bytes", "fixed") and logical == "decimal":
+        return _decimal_query(kind, raw)
+    if base in ("int", "long"):
         return int(raw)
-    if kind in ("float", "double"):
+    if base in ("float", "double"):
         return float(raw)
-    if kind == "boolean":
+    if base == "boolean":
         if raw not in ("true", "false"):
             raise ValueError("true or false")
         return raw == "true"
-    if kind in ("string", "enum", "bytes", "fixed"):
+    if base in ("string", "enum", "bytes", "fixed"):
         return raw
     raise ValueError("only fields of primitive types can be filtered on")
+
+
+def _decimal_query(kind: dict[str, Any], raw: str) -> str:
+    if not DECIMAL_TEXT.match(raw):
+        raise ValueError("a decimal number such as 12.34")
+    walk = Walk({})
+    value = stored_value(kind, raw, "the filter", walk)
+    if walk.problems:
+        raise ValueError(walk.problems[0][2].rstrip("."))
+    return str(value)
 
 
 # ---------------------------------------------------------------------------

@@ -88,6 +88,9 @@ class Code(StrEnum):
     INVALID_LOCAL_TIMESTAMP_MILLIS = "invalid_local_timestamp_millis"  # not a local timestamp
     INVALID_LOCAL_TIMESTAMP_MICROS = "invalid_local_timestamp_micros"  # not a local timestamp
     INVALID_UUID = "invalid_uuid"  # not a UUID (logical type uuid)
+    INVALID_BYTES = "invalid_bytes"  # bytes or fixed text holding a character beyond U+00FF
+    WRONG_SIZE = "wrong_size"  # a fixed value not of exactly its size in bytes
+    INVALID_DECIMAL = "invalid_decimal"  # not a decimal of its field's precision and scale
     UNKNOWN_COLLECTION = "unknown_collection"  # the org (or source) has no such collection
     UNKNOWN_TYPE = "unknown_type"  # a collector call of a type it does not know
     STORAGE_FAILED = "storage_failed"  # the database refused the record; it is kept rejected

@@ -104,9 +104,11 @@ def collection_batch(*, collection: Collection, records: list[Any], outcome: Out
                               outcome, label)
     for index, raw in enumerate(records):
         record = _with_system_fields(raw, validator.fields, received_at)
-        data, unknown = validator.split(record)
-        problems = validator.problems(data) or _key_problems(primary, data)
-        where = _told(outcome, label, index, unknown)
+        fields, unknown = validator.split(record)
+        checked = validator.check(fields)
+        data = checked.data
+        problems = checked.problems or _key_problems(primary, data)
+        where = _told(outcome, label, index, unknown + checked.unknown)
         if problems:
             _rejected(batch, outcome, where, record, problems)
             continue
@@ -176,10 +178,12 @@ def _partial_batch(collection: Collection, batch: Batch, identifiers: list[Ident
 
 def _partial_checked(validator: avro.RecordValidator, identifiers: list[Identifier],
                      primary: Identifier, record: dict[str, Any]) -> _Partial:
-    data, unknown = validator.split(record)
-    item = _Partial(record, unknown)
+    fields, unknown = validator.split(record)
+    checked = validator.check(fields)
+    data = checked.data
+    item = _Partial(record, unknown + checked.unknown)
     given = {name for name in record if name in validator.fields}
-    for problem in validator.problems(data):
+    for problem in checked.problems:
         named = problem[0].split(".")[0].split("[")[0] in given | set(primary.field_names)
         (item.problems if named else item.missing).append(problem)
     item.problems = (item.problems or _key_problems(primary, data)

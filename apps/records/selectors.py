@@ -12,7 +12,7 @@ from django.db import connection
 from django.db.models import Q, QuerySet
 
 from apps.catalog import avro
-from apps.catalog.models import Collection
+from apps.catalog.models import Collection, SchemaVersion
 from apps.catalog.selectors import schema_of_version
 from apps.core.codes import Code
 from apps.core.exceptions import Conflict
@@ -58,9 +58,21 @@ def _equal(records: QuerySet[Record], query: RecordQuery) -> QuerySet[Record]:
     return records
 
 
+def _read_back(record: Record) -> Record:
+    """The record with its data as the schema version it was written with reads (float and
+    double values as JSON numbers with a fraction or exponent)."""
+    def schema() -> dict[str, Any]:
+        return SchemaVersion.objects.values_list("schema", flat=True).get(  # type: ignore[no-any-return]
+            collection_id=record.collection_id, version=record.schema_version)
+    record.data = avro.reader_for(record.collection_id, record.schema_version, schema).read(
+        record.data)
+    return record
+
+
 def record_page(*, collection: Collection, query: RecordQuery) -> tuple[list[Record], int | None]:
     records = _window(Record.objects.filter(collection=collection), query)
-    return _page(_equal(records, query), query.limit)
+    page, cursor = _page(_equal(records, query), query.limit)
+    return [_read_back(record) for record in page], cursor
 
 
 def records_stream(*, org: Org, collection: Collection, query: RecordQuery | None = None,
@@ -70,14 +82,15 @@ def records_stream(*, org: Org, collection: Collection, query: RecordQuery | Non
     cursor on PostgreSQL: memory stays the same however many there are."""
     query = query or RecordQuery()
     records = _window(Record.objects.filter(org=org, collection=collection), query)
-    return _equal(records, query).order_by("id").iterator(chunk_size=chunk_size)
+    return map(_read_back, _equal(records, query).order_by("id").iterator(chunk_size=chunk_size))
 
 
 def record_get(*, collection: Collection, record_id: object) -> Record | None:
     parsed = parse_id(record_id)
     if parsed is None:
         return None
-    return Record.objects.filter(collection=collection, id=parsed).first()
+    record = Record.objects.filter(collection=collection, id=parsed).first()
+    return _read_back(record) if record else None
 
 
 def written_in_version(*, collection: Collection, version: int) -> tuple[bool, bool]:
@@ -180,7 +193,8 @@ def related_page(*, collection: Collection, identifier: str, keys: list[str],
     """Records of `collection` related to `keys` (see related_to), newest first."""
     records = Record.objects.filter(collection=collection).filter(
         related_to(identifier, keys, visitor_ids))
-    return _page(_window(records, query), query.limit)
+    page, cursor = _page(_window(records, query), query.limit)
+    return [_read_back(record) for record in page], cursor
 
 
 def records_in_version(*, collection: Collection, records: list[Record],

@@ -350,13 +350,16 @@ def test_problems_deep_in_nested_records_name_the_whole_path():
          unknown_type("nope"))]
 
 
-def test_problems_fastavro_finds_are_reported_on_the_whole_schema():
-    """Defaults are checked by fastavro, after the module's own checks pass."""
-    for wrong in [field("a", "int", default="x"), field("a", "int", default=None),
-                  field("a", enum("k", "A", "B", default="C"))]:
-        problems = record_schema_problems(record(wrong))
-        assert paths(problems) == ["schema"], wrong
-        assert problems[0][1].startswith("Not a valid Avro schema: "), problems
+def test_defaults_are_checked_against_their_type_at_their_path():
+    assert record_schema_problems(record(
+        field("a", "int", default="x"), field("b", "int", default=None))) == [
+        ("schema.fields[0].default",
+         "The default is not a value of the field's type: Expected int at default, got str."),
+        ("schema.fields[1].default",
+         "null is not a value of int: leave the default out for a field that must be sent."),
+    ]
+    assert record_schema_problems(record(field("c", enum("k", "A", "B", default="C")))) == [
+        ("schema.fields[0].type.default", "An enum's default is one of its symbols (A, B).")]
 
 
 def test_fastavro_is_asked_only_once_the_module_finds_no_problem():
@@ -483,9 +486,9 @@ def test_values_that_fit_their_type_are_valid(every_type, changes):
     ({"e": "BLUE"}, ("e", "invalid_type", "Expected ns.color at e, got str.")),
     ({"e": "red"}, ("e", "invalid_type", "Expected ns.color at e, got str.")),
     ({"a": "1,2"}, ("a", "invalid_type", "Expected array at a, got str.")),
-    ({"a": [1, "x"]}, ("a", "invalid_type", "Expected int at a, got str.")),
+    ({"a": [1, "x"]}, ("a[1]", "invalid_type", "Expected int at a[1], got str.")),
     ({"m": [["k", 1]]}, ("m", "invalid_type", "Expected map at m, got list.")),
-    ({"m": {"k": "v"}}, ("m", "invalid_type", "Expected long at m, got str.")),
+    ({"m": {"k": "v"}}, ("m.k", "invalid_type", "Expected long at m.k, got str.")),
     ({"inner": "x"}, ("inner", "invalid_type", "Expected ns.inner at inner, got str.")),
 ], ids=lambda value: "-".join(f"{k}={v!r}" for k, v in value.items())
     if isinstance(value, dict) else "")
@@ -493,17 +496,19 @@ def test_values_that_do_not_fit_their_type_are_named_with_a_code(every_type, cha
     assert problems_with(every_type, **changes) == [problem]
 
 
-@pytest.mark.parametrize(("changes", "at"), [
-    ({"u": 1.5}, "u"), ({"u": True}, "u"), ({"u": ["x"]}, "u"),
-    ({"inner": {"x": "1", "leaves": []}}, "inner"),
-    ({"inner": {"x": 1, "leaves": [{"z": "ok"}, {"z": 5}]}}, "inner"),
-    ({"inner": {"x": 1}}, "inner"),
-    ({"again": {"x": 1, "leaves": "none"}}, "again"),
+@pytest.mark.parametrize(("changes", "at", "code"), [
+    ({"u": 1.5}, "u", "invalid_type"), ({"u": True}, "u", "invalid_type"),
+    ({"u": ["x"]}, "u", "invalid_type"),
+    ({"inner": {"x": "1", "leaves": []}}, "inner.x", "invalid_type"),
+    ({"inner": {"x": 1, "leaves": [{"z": "ok"}, {"z": 5}]}}, "inner.leaves[1].z",
+     "invalid_type"),
+    ({"inner": {"x": 1}}, "inner.leaves", "required"),
+    ({"again": {"x": 1, "leaves": "none"}}, "again.leaves", "invalid_type"),
 ])
-def test_problems_inside_unions_and_nested_records_are_reported_on_their_top_field(
-        every_type, changes, at):
+def test_problems_inside_unions_and_nested_records_are_reported_at_their_own_path(
+        every_type, changes, at, code):
     assert [(path, code) for path, code, _ in problems_with(every_type, **changes)] == [
-        (at, "invalid_type")]
+        (at, code)]
 
 
 @pytest.mark.parametrize(("missing", "expected"), [
@@ -555,9 +560,11 @@ def test_spec_logical_types_hold_numbers():
     ))
     assert validator.problems({"day": 18407, "at": 1590400800000, "micros": 1590400800000000,
                                "time": 52200000}) == []
-    assert validator.problems({"day": 18407, "at": "2020-05-25T10:00:00Z",
-                               "micros": 1590400800000000, "time": 52200000}) == [
-        ("at", "invalid_type", "Expected long (timestamp-millis) at at, got str.")]
+    assert validator.problems({"day": 18407, "at": True, "micros": 1.5, "time": 2**31}) == [
+        ("at", "invalid_type", "Expected long (timestamp-millis) at at, got bool."),
+        ("micros", "invalid_type", "Expected long (timestamp-micros) at micros, got float."),
+        ("time", "out_of_range", "2147483648 does not fit an Avro int (time)."),
+    ]
 
 
 def strings(logical: str) -> RecordValidator:

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import apps
-from apps.catalog.avro import STRING_LOGICAL_TYPES
+from apps.catalog.avro_values import NUMBER_LOGICAL_TYPES, STRING_LOGICAL_TYPES
 from apps.core.codes import Code
 
 ROOT = Path(apps.__file__).parent.parent
@@ -109,7 +109,7 @@ def test_every_code_the_apps_raise_is_listed():
 
 
 def test_the_codes_of_logical_types_are_listed():
-    for logical in STRING_LOGICAL_TYPES:
+    for logical in [*STRING_LOGICAL_TYPES, *NUMBER_LOGICAL_TYPES]:
         assert Code(f"invalid_{logical.replace('-', '_')}")
 
 
