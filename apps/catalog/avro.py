@@ -9,6 +9,7 @@ import re
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any, cast
 
 import fastavro
@@ -254,7 +255,12 @@ class RecordResolver:
     that is the same 32-bit float."""
 
     def __init__(self, writer: dict[str, Any], reader: dict[str, Any]) -> None:
-        self._encoder = fastavro.parse_schema(writer)  # takes values as validation took them
+        self._written_names: dict[str, Any] = {}
+        encoder: dict[str, Any] = fastavro.parse_schema(  # type: ignore[assignment]
+            writer, self._written_names)  # takes values as validation took them
+        self._encoder = encoder
+        self._to_avro = [(field["name"], field["type"]) for field in encoder["fields"]
+                         if _holds_binary_or_float(field["type"], self._written_names, set())]
         self._writer = fastavro.parse_schema(_underlying(writer))
         self._named: dict[str, Any] = {}
         parsed: dict[str, Any] = fastavro.parse_schema(  # type: ignore[assignment]
@@ -266,6 +272,9 @@ class RecordResolver:
     def resolved(self, data: dict[str, Any]) -> dict[str, Any]:
         """The record as the reader version reads it; Unresolvable when Avro's rules cannot."""
         encoded = io.BytesIO()
+        if self._to_avro:
+            data = {**data, **{name: _avro_value(kind, data.get(name), self._written_names)
+                               for name, kind in self._to_avro}}
         try:
             fastavro.schemaless_writer(encoded, self._encoder, data)
             encoded.seek(0)
@@ -279,13 +288,47 @@ class RecordResolver:
 
 
 def _underlying(schema: Any) -> Any:
-    """The schema without its logical types (defaults kept as they are)."""
+    """The schema without its logical types but decimal (defaults kept as they are): values
+    read come out as a record holds them, a decimal as a Decimal (see _json_value)."""
     if isinstance(schema, list):
         return [_underlying(branch) for branch in schema]
     if isinstance(schema, dict):
         return {key: value if key == "default" else _underlying(value)
-                for key, value in schema.items() if key != "logicalType"}
+                for key, value in schema.items()
+                if key != "logicalType" or value == "decimal"}
     return schema
+
+
+def _avro_value(field_type: Any, value: Any, named: dict[str, Any]) -> Any:
+    """A value as a record holds it, as fastavro writes it: bytes and fixed as bytes (stored
+    as their ISO-8859-1 text), a decimal as a Decimal (stored as its text)."""
+    field_type = named.get(field_type, field_type) if isinstance(field_type, str) else field_type
+    if isinstance(field_type, list):
+        field_type = _written_branch(field_type, value, named)
+    kind = field_type.get("type") if isinstance(field_type, dict) else field_type
+    if isinstance(value, str) and kind in ("bytes", "fixed"):
+        if isinstance(field_type, dict) and field_type.get("logicalType") == "decimal":
+            return Decimal(value)
+        return value.encode("iso-8859-1")
+    if kind in ("record", "error") and isinstance(value, dict):
+        return {**value, **{field["name"]: _avro_value(field["type"], value[field["name"]],
+                                                        named)
+                            for field in field_type["fields"] if field["name"] in value}}
+    if kind == "array" and isinstance(value, list):
+        return [_avro_value(field_type["items"], item, named) for item in value]
+    if kind == "map" and isinstance(value, dict):
+        return {key: _avro_value(field_type["values"], item, named)
+                for key, item in value.items()}
+    return value
+
+
+def _written_branch(union: list[Any], value: Any, named: dict[str, Any]) -> Any:
+    """The branch of a union a stored value was taken as: for text, the first branch that
+    takes text (string, enum, bytes or fixed), as validation chose it."""
+    if isinstance(value, str):
+        return next((branch for branch in union if _kind_of(branch, named) in (
+            "string", "enum", "bytes", "fixed")), "string")
+    return _branch_of(union, value, named)
 
 
 def _holds_binary_or_float(field_type: Any, named: dict[str, Any], seen: set[str]) -> bool:
@@ -315,6 +358,8 @@ def _json_value(field_type: Any, value: Any, named: dict[str, Any]) -> Any:
     """A value fastavro read, as the JSON value a record holds."""
     if isinstance(value, bytes):
         return value.decode("iso-8859-1")
+    if isinstance(value, Decimal):
+        return format(value, "f")
     field_type = named.get(field_type, field_type) if isinstance(field_type, str) else field_type
     if isinstance(field_type, list):
         field_type = _branch_of(field_type, value, named)

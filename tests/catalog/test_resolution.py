@@ -10,7 +10,7 @@ import avro.io
 import avro.schema
 import pytest
 
-from apps.catalog.avro import RecordResolver, Unresolvable, resolver_for
+from apps.catalog.avro import RecordResolver, RecordValidator, Unresolvable, resolver_for
 from apps.core.ids import new_id
 from tests.fixtures import record, schema
 
@@ -152,3 +152,21 @@ def test_a_resolver_is_parsed_once_per_collection_and_pair_of_versions():
     assert resolver_for(collection_id, (1, v1), (2, v2)) is first
     assert resolver_for(collection_id, (2, v2), (1, v1)) is not first
     assert resolver_for(new_id(), (1, v1), (2, v2)) is not first
+
+
+def test_values_in_their_stored_form_resolve_to_themselves():
+    """Bytes, fixed and decimals are kept as text, int logical types as numbers (how
+    validation stores them): resolving such a record keeps each value, and fills a default."""
+    written = rec(
+        field("b", "bytes"), field("f", {"type": "fixed", "name": "two", "size": 2}),
+        field("d", {"type": "bytes", "logicalType": "decimal", "precision": 5, "scale": 2}),
+        field("fd", {"type": "fixed", "name": "four", "size": 4, "logicalType": "decimal",
+                     "precision": 5, "scale": 3}),
+        field("ob", ["null", "bytes"]), field("day", {"type": "int", "logicalType": "date"}),
+        field("at", {"type": "long", "logicalType": "timestamp-millis"}))
+    stored = RecordValidator(written).check({
+        "b": "\u00ff\u0001", "f": "ab", "d": "12.34", "fd": "1.5", "ob": "zz",
+        "day": "2020-05-25", "at": "2020-05-25T14:30:00Z"}).data
+    later = {**written, "fields": [*written["fields"], field("n", "int", default=3)]}
+    assert RecordResolver(written, later).resolved(stored) == {**stored, "n": 3}
+    assert stored["fd"] == "1.500" and stored["day"] == 18407
