@@ -23,6 +23,8 @@ class OrgAPIView(APIView):
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
         super().initial(request, *args, **kwargs)
+        if not hasattr(self, str(request.method).lower()):  # a wrong method is wrong for any key
+            self.http_method_not_allowed(request)
         self.key = org_key_checked(
             request, org_in_url=kwargs.get("org", "") if self.org_in_url else None,
             write_key_methods=self.write_key_methods)

@@ -59,3 +59,16 @@ def test_where_the_url_names_no_org_the_key_names_it():
     managing = ask(KeysOrg, "get", "anything", own.raw)
     assert (managing.status_code, managing.data["code"]) == (403, "permission_denied")
     assert ask(KeysOrg, "get", "anything", None).status_code == 401
+
+
+class ReadOnly(OrgAPIView):
+    def get(self, request: Request, org: str) -> Response:
+        return Response({"org": self.org.slug})
+
+
+def test_a_wrong_method_is_405_for_any_key():
+    write = ApiKeyFactory(kind=ApiKey.Kind.WRITE)
+    secret = ApiKeyFactory(org=write.org, kind=ApiKey.Kind.SECRET)
+    for key in (write, secret):
+        answer = ask(ReadOnly, "post", write.org.slug, key.raw)
+        assert (answer.status_code, answer.data["code"]) == (405, "method_not_allowed")
