@@ -40,6 +40,16 @@ def api_key_revoke(*, key: ApiKey) -> None:
 
 
 @transaction.atomic
+def api_keys_revoke(*, org: Org, kind: str, keep: ApiKey) -> list[ApiKey]:
+    """Revokes the org's live keys of `kind` but `keep`; answers those it revoked."""
+    revoked = list(ApiKey.objects.filter(org=org, kind=kind, revoked_at__isnull=True)
+                   .exclude(id=keep.id))
+    for key in revoked:
+        api_key_revoke(key=key)
+    return revoked
+
+
+@transaction.atomic
 def org_create(*, slug: str, name: str = "") -> CreatedOrg:
     """A new org with one secret key and one write key."""
     org = Org(slug=slug, name=name or slug)

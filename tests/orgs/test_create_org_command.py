@@ -28,3 +28,27 @@ def test_create_org_prints_two_working_keys_once(database_url, server_url):
     assert "Org 'CmdOrg' exists already. Choose another slug." in again.stderr
     quiet = create_org(database_url, "CmdOrg", "--if-missing")
     assert quiet.returncode == 0 and "exists already" in quiet.stdout
+
+
+def new_key(database_url, *args):
+    return subprocess.run([sys.executable, "manage.py", "new_key", *args], cwd=ROOT,
+                          env=process_env(database_url), capture_output=True, text=True)
+
+
+def test_a_lost_key_is_replaced_and_the_old_one_revoked(database_url, server_url):
+    made = json.loads(create_org(database_url, "KeyOrg", "--json").stdout)
+    sources = f"{server_url}/v1/KeyOrg/sources"
+
+    def answers(key):
+        return httpx.get(sources, headers={"x-api-key": key}).status_code
+
+    kept = json.loads(new_key(database_url, "KeyOrg", "--json").stdout)
+    assert (kept["kind"], kept["revoked"], answers(kept["key"]), answers(made["secretKey"])) == (
+        "secret", [], 200, 200)
+    replaced = json.loads(new_key(database_url, "KeyOrg", "--revoke-old", "--json").stdout)
+    assert len(replaced["revoked"]) == 2
+    assert [answers(key) for key in (replaced["key"], kept["key"], made["secretKey"])] == [
+        200, 401, 401]
+    assert answers(made["writeKey"]) == 403  # a write key is of another kind: it still works
+    missing = new_key(database_url, "NoSuchOrg")
+    assert missing.returncode != 0 and "There is no org 'NoSuchOrg'" in missing.stderr

@@ -1,0 +1,41 @@
+import json
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
+
+from apps.orgs.models import ApiKey, Org
+from apps.orgs.services import api_key_create, api_keys_revoke
+
+
+class Command(BaseCommand):
+    help = ("Make a new key for an org (its keys were lost, or leaked) and print it once; "
+            "with --revoke-old, the org's other keys of that kind stop working at once.")
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("slug", help="the org's slug, as it appears in URLs (/v1/<slug>/)")
+        parser.add_argument("--kind", choices=[kind.value for kind in ApiKey.Kind],
+                            default=ApiKey.Kind.SECRET.value,
+                            help="secret (manages the org; the default) or write (only sends)")
+        parser.add_argument("--revoke-old", action="store_true",
+                            help="revoke the org's other live keys of this kind")
+        parser.add_argument("--json", action="store_true", help="print {org, kind, key, revoked}")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        org = Org.objects.filter(slug=options["slug"]).first()
+        if org is None:
+            raise CommandError(f"There is no org {options['slug']!r}. Its slug is the name in "
+                               "its URLs (/v1/<slug>/); create one with create_org.")
+        kind = options["kind"]
+        key, raw = api_key_create(org=org, kind=kind,
+                                  name=f"made by new_key {timezone.now():%Y-%m-%d %H:%M}")
+        revoked = api_keys_revoke(org=org, kind=kind, keep=key) if options["revoke_old"] else []
+        if options["json"]:
+            self.stdout.write(json.dumps({"org": org.slug, "kind": kind, "key": raw,
+                                          "revoked": [old.prefix for old in revoked]}))
+            return
+        self.stdout.write(f"A new {kind} key of org {org.slug}. It is shown once; keep it now.")
+        self.stdout.write(f"  {raw}")
+        if revoked:
+            self.stdout.write(f"Revoked {len(revoked)} older {kind} key(s): "
+                              + ", ".join(f"{old.prefix}..." for old in revoked))
