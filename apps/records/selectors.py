@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.catalog import avro
 from apps.catalog.models import Collection
@@ -64,13 +64,35 @@ def record_page(*, collection: Collection, query: RecordQuery) -> tuple[list[Rec
 
 
 def records_stream(*, org: Org, collection: Collection, query: RecordQuery | None = None,
+                   versions: Iterable[int] | None = None,
                    chunk_size: int = 2000) -> Iterator[Record]:
     """Every record of the collection in `query`'s window and fields (its limit is a page's,
-    not a stream's), oldest first, fetched `chunk_size` at a time through a server-side
-    cursor on PostgreSQL: memory stays the same however many there are."""
+    not a stream's) and written in one of `versions` (None: any), oldest first, fetched
+    `chunk_size` at a time through a server-side cursor on PostgreSQL: memory stays the same
+    however many there are."""
     query = query or RecordQuery()
     records = _window(Record.objects.filter(org=org, collection=collection), query)
+    if versions is not None:
+        records = records.filter(schema_version__in=list(versions))
     return _equal(records, query).order_by("id").iterator(chunk_size=chunk_size)
+
+
+def record_counts_by_version(*, org: Org, collection: Collection) -> dict[int, int]:
+    """How many stored records of the collection each schema version wrote."""
+    counted = Record.objects.filter(org=org, collection=collection).values(
+        "schema_version").annotate(records=Count("id")).order_by()
+    return {row["schema_version"]: row["records"] for row in counted}
+
+
+def rejected_count(*, org: Org, collection: Collection) -> int:
+    return RejectedRecord.objects.filter(org=org, collection=collection).count()
+
+
+def rejected_stream(*, org: Org, collection: Collection,
+                    chunk_size: int = 2000) -> Iterator[RejectedRecord]:
+    """Every rejected record of the collection, oldest first, as records_stream fetches."""
+    rejected = RejectedRecord.objects.filter(org=org, collection=collection)
+    return rejected.order_by("id").iterator(chunk_size=chunk_size)
 
 
 def record_get(*, collection: Collection, record_id: object) -> Record | None:
