@@ -64,17 +64,24 @@ def record_page(*, collection: Collection, query: RecordQuery) -> tuple[list[Rec
 
 
 def records_stream(*, org: Org, collection: Collection, query: RecordQuery | None = None,
-                   versions: Iterable[int] | None = None,
                    chunk_size: int = 2000) -> Iterator[Record]:
     """Every record of the collection in `query`'s window and fields (its limit is a page's,
-    not a stream's) and written in one of `versions` (None: any), oldest first, fetched
-    `chunk_size` at a time through a server-side cursor on PostgreSQL: memory stays the same
-    however many there are."""
+    not a stream's), oldest first, fetched `chunk_size` at a time through a server-side
+    cursor on PostgreSQL: memory stays the same however many there are."""
     query = query or RecordQuery()
     records = _window(Record.objects.filter(org=org, collection=collection), query)
-    if versions is not None:
-        records = records.filter(schema_version__in=list(versions))
     return _equal(records, query).order_by("id").iterator(chunk_size=chunk_size)
+
+
+def record_data_stream(*, org: Org, collection: Collection, versions: Iterable[int],
+                       chunk_size: int = 2000) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """`(id, schema version, data)` of every record of the collection written in one of
+    `versions`, oldest first, fetched as records_stream does: about a fifth of its cost per
+    record, for scans that need no more."""
+    records = Record.objects.filter(org=org, collection=collection,
+                                    schema_version__in=list(versions))
+    return records.order_by("id").values_list("id", "schema_version", "data").iterator(
+        chunk_size=chunk_size)
 
 
 def record_counts_by_version(*, org: Org, collection: Collection) -> dict[int, int]:

@@ -17,10 +17,10 @@ from apps.catalog.models import Collection, SchemaDryRun
 from apps.catalog.services.registry import checked_schema, identifier_problems
 from apps.core.exceptions import SluiceError
 from apps.ingestion.services import primary_identifier, record_problems
-from apps.records.models import Record, RejectedRecord
+from apps.records.models import RejectedRecord
 from apps.records.selectors import (
     record_counts_by_version,
-    records_stream,
+    record_data_stream,
     rejected_count,
     rejected_stream,
 )
@@ -108,19 +108,19 @@ class _Scan:
         resolvers = {version: avro.RecordResolver(schema, self.dry_run.schema) for version, schema
                      in self.collection.versions.filter(version__in=unproven)
                      .values_list("version", "schema")}
-        for record in records_stream(org=self.collection.org, collection=self.collection,
-                                     versions=unproven):
+        for record_id, version, data in record_data_stream(
+                org=self.collection.org, collection=self.collection, versions=unproven):
             try:
-                resolvers[record.schema_version].resolved(record.data)
+                resolvers[version].resolved(data)
             except avro.Unresolvable as error:
-                self._unreadable(record, str(error))
+                self._unreadable(record_id, version, str(error))
             self._progressed()
 
-    def _unreadable(self, record: Record, reason: str) -> None:
+    def _unreadable(self, record_id: int, version: int, reason: str) -> None:
         self.dry_run.unreadable += 1
         if len(self.dry_run.unreadable_examples) < EXAMPLES:
             self.dry_run.unreadable_examples.append({
-                "id": str(record.id), "schemaVersion": record.schema_version, "reason": reason})
+                "id": str(record_id), "schemaVersion": version, "reason": reason})
 
     def rejected(self) -> None:
         """Validates each rejected record as ingestion would under the new schema."""
