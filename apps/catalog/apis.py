@@ -13,6 +13,7 @@ from apps.catalog.serializers import (
     ConfigOutput,
     IdentifierOutput,
     RelationOutput,
+    SchemaDryRunOutput,
     SchemaRegisteredOutput,
     SchemaVersionOutput,
 )
@@ -141,6 +142,20 @@ SCHEMA_CHANGE = (
     "break); one identical to an existing version registers nothing.")
 
 
+DRY_RUN = (
+    "true: register nothing, and answer 202 with a dry run: every mode's verdict and the "
+    "identifiers the schema breaks at once, then, as a worker scans (poll `_links.self`, "
+    "also the `Location`), how many stored records the schema could not read and how many "
+    "rejected records it would accept.")
+
+
+def dry_run_asked(request: Request) -> bool:
+    value = request.query_params.get("dryRun", "false")
+    if value not in ("true", "false"):
+        raise InvalidInput.field("dryRun", Code.INVALID, "`dryRun` is true or false.")
+    return value == "true"
+
+
 class CollectionScopedApi(OrgAPIView):
     def collection(self, collection_id: str) -> Collection:
         return self.found(selectors.collection_get(org=self.org, collection_id=collection_id))
@@ -206,21 +221,42 @@ class SchemaVersionListApi(CollectionScopedApi):
 
     @extend_schema(
         request=SchemaInput, operation_id="collection_schemas_create",
-        responses={201: SchemaRegisteredOutput, 200: SchemaRegisteredOutput},
+        responses={201: SchemaRegisteredOutput, 200: SchemaRegisteredOutput,
+                   202: SchemaDryRunOutput},
+        parameters=[OpenApiParameter("dryRun", bool, description=DRY_RUN)],
         description="Registers a schema as the collection's next version (201), as a schema "
         "registry does; a schema identical to an existing version (the same Parsing "
         "Canonical Form and the same JSON) answers that version (200). "
         "It must keep the identifiers' fields and the compatibility mode (409 "
-        "`incompatible_schema` lists each break).")
+        "`incompatible_schema` lists each break). With `dryRun=true`, see `dryRun`.")
     def post(self, request: Request, org: str, collection_id: str) -> Response:
         collection = self.collection(collection_id)
         data = self.valid(SchemaInput)
+        if dry_run_asked(request):
+            return self._dry_run(collection, data["schema"])
         registered = services.schema_version_register(collection=collection,
                                                       schema=data["schema"])
         body = with_warnings(self.output(SchemaVersionOutput, registered.version),
                              registered.warnings)
         return Response(body, status=status.HTTP_201_CREATED if registered.created
                         else status.HTTP_200_OK)
+
+
+    def _dry_run(self, collection: Collection, schema: Any) -> Response:
+        dry_run = services.schema_dry_run_start(collection=collection, schema=schema)
+        body = self.output(SchemaDryRunOutput, dry_run)
+        return Response(body, status=status.HTTP_202_ACCEPTED,
+                        headers={"Location": body["_links"]["self"]["href"]})
+
+
+class SchemaDryRunDetailApi(CollectionScopedApi):
+    @extend_schema(responses=SchemaDryRunOutput, operation_id="collection_dry_runs_read",
+                   description="A dry run of a schema change as it stands: poll it until its "
+                   "`status` is `done` (or `failed`).")
+    def get(self, request: Request, org: str, collection_id: str, dry_run_id: str) -> Response:
+        dry_run = selectors.schema_dry_run_get(
+            org=self.org, collection=self.collection(collection_id), dry_run_id=dry_run_id)
+        return Response(self.output(SchemaDryRunOutput, self.found(dry_run)))
 
 
 class SchemaVersionDetailApi(CollectionScopedApi):

@@ -206,6 +206,21 @@ def incompatibilities(*, mode: str, schema: dict[str, Any],
     return found
 
 
+def verdicts(*, schema: dict[str, Any],
+             versions: list[tuple[int, dict[str, Any]]]) -> dict[str, list[Incompatibility]]:
+    """How `schema` breaks each mode against the earlier `versions` (oldest first), as
+    `incompatibilities` says it for one mode; each pair of schemas is checked once."""
+    pairs = {(version, direction): [Incompatibility(one, version, direction) for one in breaks(
+        reader=schema if direction == BACKWARD else earlier,
+        writer=earlier if direction == BACKWARD else schema)]
+        for version, earlier in versions for direction in (BACKWARD, FORWARD)}
+    latest = versions[-1][0]
+    return {mode: [found for version, _ in reversed(versions)
+                   if transitive or version == latest
+                   for direction in directions for found in pairs[version, direction]]
+            for mode, (directions, transitive) in MODES.items()}
+
+
 def compatibility_checked(*, mode: str, schema: dict[str, Any],
                           versions: list[tuple[int, dict[str, Any]]]) -> None:
     """Nothing when `schema` keeps `mode` against `versions`; else IncompatibleSchema."""

@@ -1,5 +1,5 @@
 
-from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.catalog.models import Collection, Identifier, SchemaDryRun, SchemaVersion
 from apps.catalog.selectors import Relation
 from apps.core import links
 
@@ -49,3 +49,11 @@ def relation_links(relation: Relation, org: str) -> dict[str, str]:
         "foreignIdentifier": _identifier(org, relation.foreign.id),
         "primaryIdentifier": _identifier(org, relation.primary.id),
     }
+
+
+@links.register(SchemaDryRun)
+def schema_dry_run_links(dry_run: SchemaDryRun, org: str) -> dict[str, str]:
+    own = _collection(org, dry_run.collection_id)
+    return {"self": links.path("schema-dry-run-detail", org=org,
+                               collection_id=dry_run.collection_id, dry_run_id=dry_run.id),
+            "collection": own, "schemas": f"{own}/schemas"}

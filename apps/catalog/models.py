@@ -98,3 +98,56 @@ class Identifier(models.Model):
     @property
     def field_names(self) -> list[str]:
         return [field["name"] for field in self.schema["fields"]]
+
+
+class SchemaDryRun(models.Model):
+    """What registering `schema` on a collection would do, found without registering it: the
+    verdict of every compatibility mode and the identifiers it breaks at once, then the
+    stored records it could not read and the rejected records it would accept, counted by a
+    worker that saves its progress as it goes."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "Running"
+        DONE = "done", "Done"
+        FAILED = "failed", "Failed"
+
+    id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="+")
+    collection = models.ForeignKey(Collection, on_delete=models.CASCADE,
+                                   related_name="dry_runs")
+    schema = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    compatibility = models.CharField(max_length=20, choices=Compatibility.choices,
+                                     help_text="The collection's mode in force at the start.")
+    # as the API answers them: {mode: {"compatible", "incompatibilities"}}, and the
+    # identifiers' problems [{"attr", "code", "detail"}]
+    verdicts = models.JSONField(default=dict)
+    identifiers = models.JSONField(default=list)
+    # per version: {"version", "records", "provenReadable"}: proven versions are not scanned
+    versions = models.JSONField(default=list)
+    to_scan = models.BigIntegerField(default=0)
+    scanned = models.BigIntegerField(default=0)
+    unreadable = models.BigIntegerField(default=0)
+    unreadable_examples = models.JSONField(default=list)
+    rejected = models.BigIntegerField(default=0)
+    accepted = models.BigIntegerField(default=0)
+    accepted_examples = models.JSONField(default=list)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+
+    def __str__(self) -> str:
+        return f"dry run {self.id} of {self.collection}"
+
+    @property
+    def stored(self) -> int:
+        return sum(version["records"] for version in self.versions)
+
+    @property
+    def would_register(self) -> bool:
+        """Whether registering the schema would have been taken when the dry run started."""
+        return bool(self.verdicts[self.compatibility]["compatible"]) and (
+            not self.identifiers or self.compatibility == Compatibility.NONE)

@@ -5,7 +5,7 @@ from typing import Any, cast
 
 from django.db.models import Q, QuerySet
 
-from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.catalog.models import Collection, Identifier, SchemaDryRun, SchemaVersion
 from apps.core.cache import catalog
 from apps.core.codes import Code
 from apps.core.exceptions import InvalidInput
@@ -90,3 +90,9 @@ def relation_list(*, org: Org, collection: Collection | None = None) -> list[Rel
         Relation(foreign, "outgoing" if foreign.collection_id == collection.id else "incoming")
         for foreign in foreigns
     ]
+
+
+def schema_dry_run_get(*, org: Org, collection: Collection,
+                       dry_run_id: object) -> SchemaDryRun | None:
+    return org_object_get(SchemaDryRun.objects.filter(collection=collection), org=org,
+                          ref=dry_run_id)

@@ -67,6 +67,84 @@ class SchemaRegisteredOutput(SchemaVersionOutput):
     warnings = WarningOutput(many=True, required=False, help_text=WARNINGS_HELP)
 
 
+class IncompatibilityOutput(serializers.Serializer):  # type: ignore[type-arg]
+    path = serializers.CharField(help_text="Where it breaks, in the reader's schema.")
+    kind = serializers.CharField(help_text="Apache Avro's checker's name for the break.")
+    readerType = serializers.JSONField(allow_null=True)
+    writerType = serializers.JSONField(allow_null=True)
+    version = serializers.IntegerField()
+    direction = serializers.ChoiceField(choices=["backward", "forward"])
+    detail = serializers.CharField()
+
+
+class VerdictOutput(serializers.Serializer):  # type: ignore[type-arg]
+    compatible = serializers.BooleanField()
+    incompatibilities = IncompatibilityOutput(many=True)
+
+
+class ProgressOutput(serializers.Serializer):  # type: ignore[type-arg]
+    scanned = serializers.IntegerField(help_text="Records checked one by one so far.")
+    total = serializers.IntegerField(source="to_scan", help_text="Records to check one by one: "
+                                     "those of the versions not proven readable, and every "
+                                     "rejected record.")
+
+
+class VersionReadOutput(serializers.Serializer):  # type: ignore[type-arg]
+    version = serializers.IntegerField()
+    records = serializers.IntegerField(help_text="Stored records written in this version.")
+    provenReadable = serializers.BooleanField(help_text="Apache Avro's checker proves that the "
+                                              "new schema reads this version's records: they "
+                                              "are counted, not read one by one.")
+
+
+class UnreadableExampleOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    schemaVersion = serializers.IntegerField()
+    reason = serializers.CharField(help_text="Why Avro's resolution rules cannot read it.")
+
+
+class StoredRecordsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    total = serializers.IntegerField(source="stored")
+    unreadable = serializers.IntegerField(help_text="Records the new schema could not read.")
+    examples = UnreadableExampleOutput(many=True, source="unreadable_examples")
+    versions = VersionReadOutput(many=True)
+
+
+class AcceptedExampleOutput(serializers.Serializer):  # type: ignore[type-arg]
+    id = serializers.CharField()
+    schemaVersion = serializers.IntegerField()
+    rejectedFor = WarningOutput(many=True, help_text="Why it was rejected.")
+
+
+class RejectedRecordsOutput(serializers.Serializer):  # type: ignore[type-arg]
+    total = serializers.IntegerField(source="rejected")
+    wouldBeAccepted = serializers.IntegerField(source="accepted", help_text="Rejected records "
+                                               "that the new schema would accept: what a "
+                                               "replay after registering it would store.")
+    examples = AcceptedExampleOutput(many=True, source="accepted_examples")
+
+
+class SchemaDryRunOutput(HalSerializer):
+    id = IdField()
+    collId = IdField(source="collection_id")
+    status = serializers.ChoiceField(choices=["running", "done", "failed"])
+    compatibility = serializers.CharField(help_text="The collection's mode in force.")
+    wouldRegister = serializers.BooleanField(
+        source="would_register", help_text="Whether registering the schema would be taken: "
+        "it keeps the mode in force and the identifiers (or the mode is NONE).")
+    verdicts = serializers.DictField(child=VerdictOutput(), help_text="Each of the seven "
+                                     "modes: whether the schema keeps it, and where not.")
+    identifiers = WarningOutput(many=True, help_text="The identifiers' fields the schema "
+                                "breaks: refused in every mode but NONE.")
+    progress = ProgressOutput(source="*")
+    storedRecords = StoredRecordsOutput(source="*")
+    rejectedRecords = RejectedRecordsOutput(source="*")
+    error = serializers.CharField(allow_blank=True, help_text="Why a failed scan stopped.")
+    schema = serializers.JSONField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    finishedAt = serializers.DateTimeField(source="finished_at", allow_null=True)
+
+
 class ConfigOutput(serializers.Serializer):  # type: ignore[type-arg]
     """The org's schema registry settings (documentation only)."""
 

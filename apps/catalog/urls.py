@@ -12,6 +12,8 @@ urlpatterns = [
          name="schema-version-list"),
     path("collections/<str:collection_id>/schemas/<int:version>",
          apis.SchemaVersionDetailApi.as_view(), name="schema-version-detail"),
+    path("collections/<str:collection_id>/dry-runs/<str:dry_run_id>",
+         apis.SchemaDryRunDetailApi.as_view(), name="schema-dry-run-detail"),
     path("identifiers", apis.IdentifierListApi.as_view(), name="identifier-list"),
     path("identifiers/<str:identifier_id>", apis.IdentifierDetailApi.as_view(),
          name="identifier-detail"),

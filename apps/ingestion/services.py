@@ -85,6 +85,14 @@ def _key_problems(primary: Identifier, data: dict[str, Any]) -> list[avro.Record
             for name in primary.field_names if data.get(name) is None]
 
 
+def record_problems(*, validator: avro.RecordValidator, primary: Identifier,
+                    record: dict[str, Any], received_at: str) -> list[avro.RecordProblem]:
+    """What ingestion would find wrong with `record` under `validator`'s schema, keyed by
+    `primary`: [] when it would be accepted."""
+    data, _ = validator.split(_with_system_fields(record, validator.fields, received_at))
+    return validator.problems(data) or _key_problems(primary, data)
+
+
 def collection_batch(*, collection: Collection, records: list[Any], outcome: Outcome,
                      label: dict[str, Any] | None = None, partial: bool = False,
                      version: int | None = None) -> Batch:

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import connection
-from django.db.models import Q, QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from apps.catalog import avro
 from apps.catalog.models import Collection, SchemaVersion
@@ -83,6 +83,35 @@ def records_stream(*, org: Org, collection: Collection, query: RecordQuery | Non
     query = query or RecordQuery()
     records = _window(Record.objects.filter(org=org, collection=collection), query)
     return map(_read_back, _equal(records, query).order_by("id").iterator(chunk_size=chunk_size))
+
+
+def record_data_stream(*, org: Org, collection: Collection, versions: Iterable[int],
+                       chunk_size: int = 2000) -> Iterator[tuple[int, int, dict[str, Any]]]:
+    """`(id, schema version, data)` of every record of the collection written in one of
+    `versions`, oldest first, fetched as records_stream does: about a fifth of its cost per
+    record, for scans that need no more."""
+    records = Record.objects.filter(org=org, collection=collection,
+                                    schema_version__in=list(versions))
+    return records.order_by("id").values_list("id", "schema_version", "data").iterator(
+        chunk_size=chunk_size)
+
+
+def record_counts_by_version(*, org: Org, collection: Collection) -> dict[int, int]:
+    """How many stored records of the collection each schema version wrote."""
+    counted = Record.objects.filter(org=org, collection=collection).values(
+        "schema_version").annotate(records=Count("id")).order_by()
+    return {row["schema_version"]: row["records"] for row in counted}
+
+
+def rejected_count(*, org: Org, collection: Collection) -> int:
+    return RejectedRecord.objects.filter(org=org, collection=collection).count()
+
+
+def rejected_stream(*, org: Org, collection: Collection,
+                    chunk_size: int = 2000) -> Iterator[RejectedRecord]:
+    """Every rejected record of the collection, oldest first, as records_stream fetches."""
+    rejected = RejectedRecord.objects.filter(org=org, collection=collection)
+    return rejected.order_by("id").iterator(chunk_size=chunk_size)
 
 
 def record_get(*, collection: Collection, record_id: object) -> Record | None:

@@ -1,10 +1,13 @@
-"""The admin edits schemas through the same checks as the API and shows keys once."""
+"""The admin edits schemas through the same checks as the API, dry runs schema changes and
+shows keys once."""
 
 import json
 
-from apps.catalog.models import Collection, SchemaVersion
+from apps.catalog.models import Collection, SchemaDryRun, SchemaVersion
+from apps.catalog.services import schema_dry_run_scan
 from apps.orgs.models import ApiKey
 from apps.orgs.services import org_create
+from tests.factories import CollectionFactory, IdentifierFactory, RecordFactory
 from tests.fixtures import schema
 
 
@@ -35,3 +38,25 @@ def test_a_new_key_is_shown_once_and_then_only_its_prefix(admin_client, db):
     assert raw.startswith(key.prefix) and len(raw) > len(key.prefix) + 10
     listing = admin_client.get("/admin/orgs/apikey/").content.decode()
     assert key.prefix in listing and raw not in listing
+
+
+def test_the_collection_page_starts_a_dry_run_and_shows_its_result(admin_client, db):
+    collection = CollectionFactory()
+    IdentifierFactory(collection=collection)
+    RecordFactory(collection=collection)
+    page = admin_client.get(f"/admin/catalog/collection/{collection.pk}/change/").content.decode()
+    start = f"/admin/catalog/schemadryrun/add/?collection={collection.pk}"
+    assert f'<a class="button" href="{start}">Dry run</a>' in page
+    assert "flight_booking_schema" in admin_client.get(start).content.decode()  # to edit
+    form = {"collection": collection.pk, "schema": json.dumps({"type": "record"})}
+    refused = admin_client.post("/admin/catalog/schemadryrun/add/", form)
+    assert "schema.fields: A record needs a `fields` list." in refused.content.decode()
+    form["schema"] = json.dumps(schema("flight-booking-flight-number"))
+    started = admin_client.post("/admin/catalog/schemadryrun/add/", form)
+    dry_run = SchemaDryRun.objects.get(collection=collection)
+    assert started.url == f"/admin/catalog/schemadryrun/{dry_run.pk}/change/"
+    schema_dry_run_scan(dry_run_id=dry_run.pk)
+    result = admin_client.get(started.url).content.decode()
+    assert "1 stored, 1 the schema could not read" in result
+    assert "BACKWARD: The new schema cannot read records written with version 1" in result
+    assert collection.versions.count() == 1

@@ -16,6 +16,7 @@ from tests.helpers import (
     key_schema,
     problem,
     validation,
+    wait_for,
 )
 
 BUILTINS = ["products", "accounts", "users", "events", "pages"]
@@ -488,3 +489,104 @@ def test_relations_are_listed_in_both_directions(api):
     unknown = api.get("/relations", params={"collId": "404"})
     assert unknown.json() == validation(("collId", "not_found",
                                          "No collection with this id in this org."))
+
+
+# ---------------------------------------------------------------------------
+# Dry runs of a schema change
+# ---------------------------------------------------------------------------
+def flight_id_break(version, direction):
+    """flightId as a long (fixtures/schemas/flight-booking-flight-number.avsc) against a
+    version where it is a string, in one direction."""
+    reader, writer = ("long", "string") if direction == "backward" else ("string", "long")
+    who = (f"The new schema cannot read records written with version {version}"
+           if direction == "backward" else
+           f"Version {version} cannot read records written with the new schema")
+    return {"path": "schema.fields[3].type", "kind": "type_mismatch", "readerType": reader,
+            "writerType": writer, "version": version, "direction": direction,
+            "detail": f"{who}: the field 'flightId': reader type: {reader} not compatible with "
+            f"writer type: {writer}."}
+
+
+def test_a_dry_run_changes_nothing_and_answers_what_the_schema_would_do(api, orm, worker):
+    """README, "Changing a schema": a dry run, polled until done, with curl's content type."""
+    source = create_source(api)
+    create_identifier(api, create_collection(api, source["id"])["id"])
+    collection = Collection.objects.get(org__slug=api.org.slug, name="flight-booking")
+    stored = RecordFactory(collection=collection)
+    schemas = "/collections/flight-booking/schemas"
+    v2 = fixture_text("flight-booking-v2")
+    assert api.post(schemas, content=f'{{"schema": {v2}}}', headers=CURL_FORM).status_code == 201
+    sent = api.post("/collections/flight-booking/data", headers=CURL_FORM, content=(
+        '{"eventId": "e-4711",\n  "visitorId": "v-42", "bookingId": "2", "flightId": 4711, '
+        '"bookingStatus": "booked",\n  "bookingDate": "2020-05-26"}'))
+    assert sent.status_code == 400
+    rejected = wait_for(lambda: api.get("/rejected", params={"collId": collection.id}).json()[
+        "_embedded"]["rejected"])[0]
+    breaking = fixture_text("flight-booking-flight-number")
+
+    started = api.post(f"{schemas}?dryRun=true", content=f'{{"schema": {breaking}}}',
+                       headers=CURL_FORM)
+    assert started.status_code == 202, started.text
+    body = started.json()
+    own = f"/collections/{collection.id}/dry-runs/{body['id']}"
+    assert started.headers["Location"] == body["_links"]["self"]["href"]
+    done = wait_for(lambda: (answer := api.get(started.headers["Location"]).json())["status"]
+                    != "running" and answer)
+    transitive = [flight_id_break(version, direction) for version in (2, 1)
+                  for direction in ("backward", "forward")]
+    assert done == {
+        "id": body["id"], "collId": str(collection.id), "status": "done",
+        "compatibility": "BACKWARD", "wouldRegister": False,
+        "verdicts": {
+            "NONE": {"compatible": True, "incompatibilities": []},
+            "BACKWARD": {"compatible": False,
+                         "incompatibilities": [flight_id_break(2, "backward")]},
+            "BACKWARD_TRANSITIVE": {"compatible": False, "incompatibilities": [
+                flight_id_break(2, "backward"), flight_id_break(1, "backward")]},
+            "FORWARD": {"compatible": False,
+                        "incompatibilities": [flight_id_break(2, "forward")]},
+            "FORWARD_TRANSITIVE": {"compatible": False, "incompatibilities": [
+                flight_id_break(2, "forward"), flight_id_break(1, "forward")]},
+            "FULL": {"compatible": False, "incompatibilities": transitive[:2]},
+            "FULL_TRANSITIVE": {"compatible": False, "incompatibilities": transitive},
+        },
+        "identifiers": [],
+        "progress": {"scanned": 2, "total": 2},
+        "storedRecords": {"total": 1, "unreadable": 1, "examples": [
+            {"id": str(stored.id), "schemaVersion": 1,
+             "reason": "Schema mismatch: string is not long"}],
+            "versions": [{"version": 1, "records": 1, "provenReadable": False},
+                         {"version": 2, "records": 0, "provenReadable": False}]},
+        "rejectedRecords": {"total": 1, "wouldBeAccepted": 1, "examples": [
+            {"id": rejected["id"], "schemaVersion": 2, "rejectedFor": [{
+                "attr": "flightId", "code": "invalid_type",
+                "detail": "Expected string at flightId, got int."}]}]},
+        "error": "", "schema": schema("flight-booking-flight-number"),
+        "createdAt": body["createdAt"], "finishedAt": done["finishedAt"],
+        "_links": links(api, own, collection=f"/collections/{collection.id}",
+                        schemas=f"/collections/{collection.id}/schemas"),
+    }
+    assert (body["status"], body["verdicts"]) == ("running", done["verdicts"])  # at once
+
+    # nothing changed, and registering still answers as it did
+    assert api.get("/collections/flight-booking").json()["schemaVersion"] == 2
+    assert api.get(schemas).json()["page"]["totalElements"] == 2
+    assert [r["id"] for r in api.get("/collections/flight-booking/data").json()[
+        "_embedded"]["records"]] == [str(stored.id)]
+    assert api.get(f"/rejected/{rejected['id']}").status_code == 200
+    assert api.post(schemas, content=f'{{"schema": {breaking}}}',
+                    headers=CURL_FORM).json()["code"] == "incompatible_schema"
+    assert api.post(f"{schemas}?dryRun=false", content=f'{{"schema": {v2}}}',
+                    headers=CURL_FORM).json()["version"] == 2
+
+
+def test_a_dry_run_takes_only_a_valid_schema_and_a_true_or_false_dry_run(api):
+    collection = create_collection(api, create_source(api)["id"])
+    schemas = f"/collections/{collection['id']}/schemas"
+    invalid = api.post(f"{schemas}?dryRun=true", json={"schema": {"type": "record"}})
+    assert invalid.status_code == 400
+    assert invalid.json()["errors"][0]["code"] == "invalid_schema"
+    unclear = api.post(f"{schemas}?dryRun=yes", json={"schema": collection["schema"]})
+    assert unclear.json() == validation(("dryRun", "invalid", "`dryRun` is true or false."))
+    assert api.get(f"/collections/{collection['id']}/dry-runs/1").json() == problem(
+        404, "not_found", NOT_FOUND)

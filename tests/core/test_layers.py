@@ -9,7 +9,7 @@ from pathlib import Path
 import apps
 
 APPS = Path(apps.__file__).parent
-LAYERED = ("services.py", "selectors.py", "tasks.py")
+LAYERED = ("services.py", "services/*.py", "selectors.py", "tasks.py")
 # modules that services use, or that raise errors outside any view
 BELOW_THE_API = [
     "catalog/avro.py", "catalog/builtins.py", "core/codes.py", "core/exceptions.py",

@@ -1,4 +1,4 @@
-"""Writes of the catalog: collections, their schema versions, identifiers."""
+"""Collections, their schema versions and identifiers: created, changed, deleted."""
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
@@ -148,7 +148,7 @@ def _identifiers_kept(collection: Collection, schema: dict[str, Any],
                       mode: str) -> list[FieldProblem]:
     """Nothing when the schema keeps every identifier's fields with their types; else
     invalid input naming each one, or, under the mode NONE, warnings that say what breaks."""
-    problems = _identifier_problems(collection, schema)
+    problems = identifier_problems(collection, schema)
     if problems and mode != Compatibility.NONE:
         raise InvalidInput(errors=problems)
     return [FieldProblem(attr, code, f"{detail} Taken because the compatibility mode is NONE: "
@@ -157,8 +157,9 @@ def _identifiers_kept(collection: Collection, schema: dict[str, Any],
             for attr, code, detail in problems]
 
 
-def _identifier_problems(collection: Collection,
-                         schema: dict[str, Any]) -> list[tuple[str, str, str]]:
+def identifier_problems(collection: Collection,
+                        schema: dict[str, Any]) -> list[tuple[str, str, str]]:
+    """What `schema` breaks of the collection's identifiers, as `(attr, code, detail)`."""
     fields, old = avro.fields_of(schema), avro.fields_of(collection.schema)
     problems: list[tuple[str, str, str]] = []
     for identifier in collection.identifiers.all():
