@@ -116,10 +116,11 @@ class CollectorAPIView(BrowserAPIView, OrgAPIView):
 
 
 class InitializeInput(serializers.Serializer):  # type: ignore[type-arg]
-    customerIdentifier = serializers.CharField(max_length=200, help_text=(
+    customerIdentifier = serializers.CharField(required=False, max_length=200, help_text=(
         "the customer: an id shared by CRM, support and finance tools, a CRM id, an email "
-        "domain or the company name"))
-    userEmail = serializers.CharField(max_length=254, help_text="the user's email")
+        "domain or the company name; left out, the session is an anonymous visitor's"))
+    userEmail = serializers.CharField(required=False, max_length=254,
+                                      help_text="the user's email; left out, identify names it")
 
 
 class CollectorInitializeApi(CollectorAPIView):
@@ -128,15 +129,17 @@ class CollectorInitializeApi(CollectorAPIView):
         responses={200: inline_serializer("CollectorSession", {
             "sessionToken": serializers.CharField(),
             "expiresIn": serializers.IntegerField(help_text="seconds")})},
-        description="Starts a usage-collector session for a customer and user with the "
-        "`x-api-key` header (a write or secret key). The token expires after 20 minutes; "
+        description="Starts a usage-collector session with the `x-api-key` header (a write or "
+        "secret key), for a customer and user when the body names them. A session started "
+        "with the key alone (`{}`) is an anonymous visitor's: its records are keyed by "
+        "`visitorId` until identify names the user. The token expires after 20 minutes; "
         "initialize again before then.",
     )
     def post(self, request: Request) -> Response:
         data = self.valid(InitializeInput)
         token = session_token(key=cast(ApiKey, request.auth),
-                              customer_identifier=data["customerIdentifier"],
-                              user_email=data["userEmail"])
+                              customer_identifier=data.get("customerIdentifier"),
+                              user_email=data.get("userEmail"))
         return Response({"sessionToken": token, "expiresIn": SESSION_SECONDS})
 
 
@@ -154,8 +157,10 @@ class CollectorCollectApi(RecordsBody, CollectorAPIView):
         description="The collector's batch of `page`, `track` and `identify` calls, "
         "authenticated by the session token in the body. Page views go to the built-in "
         "`pages` collection, track calls to `events`, identify calls to `users`, each keyed "
-        "to the session's customer (`accountId`) and user (`userId`: identify's, else the "
-        "session's email). A 401 `session_expired` asks for a new session.",
+        "to the customer (`accountId`: the item's, else the session's) and the user "
+        "(`userId`: identify's, else the session's email), and always to the browser's "
+        "`visitorId`; an anonymous session's records have no `accountId` or `userId` until "
+        "identify names them. A 401 `session_expired` asks for a new session.",
     )
     def post(self, request: Request) -> Response:
         session = cast(CollectorSession, request.auth)

@@ -20,7 +20,7 @@ TRACK_FIELDS = ("event", "feature")
 USER_FIELDS = ("email", "firstName", "lastName", "phone", "address")
 # The keys under which a caller may hand its additional fields.
 PROPERTY_KEYS = ("properties", "fields", "additionalFields")
-ITEM_KEYS = frozenset({"type", "eventId", "visitorId", "userId", "timestamp", "traits",
+ITEM_KEYS = frozenset({"type", "eventId", "visitorId", "userId", "accountId", "timestamp", "traits",
                        *PAGE_FIELDS, *TRACK_FIELDS, *PROPERTY_KEYS})
 
 
@@ -124,10 +124,11 @@ def fold_extras(record: dict[str, Any], schema_fields: Any, into: str) -> dict[s
 # ---------------------------------------------------------------------------
 @dataclass(frozen=True)
 class SessionUser:
-    """Who a collector session is about: the customer (account) and the user."""
+    """Who a collector session is about: the customer (account) and the user; neither is
+    known in a session started with the key alone."""
 
-    account_id: str
-    email: str
+    account_id: str | None
+    email: str | None
 
 
 def _properties(item: dict[str, Any]) -> dict[str, Any]:
@@ -150,13 +151,15 @@ def _lift(item: dict[str, Any], properties: dict[str, Any], names: tuple[str, ..
 
 def collector_record(item: Any, user: SessionUser, clock: Clock) -> tuple[str, dict[str, Any]]:
     """The built-in collection and record of one collector call. Records are keyed to the
-    customer (accountId) and the user: the userId the item carries (set by identify), else
-    the session's email."""
+    customer (accountId: the item's, set by identify, else the session's), the user (the
+    userId the item carries, set by identify, else the session's email) and the visitor;
+    an anonymous visitor's page views and track calls have only the visitorId."""
     if not isinstance(item, dict):
         raise ItemProblem(None, "not_an_object", "An item is a JSON object.")
     kind = item.get("type")
     user_id = item.get("userId") or user.email
-    common = {**system_fields(item, clock), "userId": user_id, "accountId": user.account_id}
+    account_id = item.get("accountId") or user.account_id
+    common = {**system_fields(item, clock), "userId": user_id, "accountId": account_id}
     if kind == "page":
         properties = _properties(item)
         fields = _lift(item, properties, PAGE_FIELDS)
@@ -176,16 +179,25 @@ def _flat_map(values: dict[str, Any]) -> dict[str, Any]:
     return {str(name): _flat(value) for name, value in values.items()}
 
 
-def identify_record(item: dict[str, Any], user: SessionUser, user_id: str) -> dict[str, Any]:
+def identify_record(item: dict[str, Any], user: SessionUser, user_id: str | None
+                    ) -> dict[str, Any]:
     """The users record of identify(traits, userId): known traits to their fields, the rest
-    to `traits`; the email is the session's when the traits have none."""
+    to `traits`; the email is the session's when the traits have none. Without a userId or
+    a session email, the user is the traits' email, and `customerIdentifier` in the traits
+    names the customer when the item does not."""
     traits = item.get("traits", {})
     if not isinstance(traits, dict):
         raise ItemProblem("traits", "invalid", "`traits` must be a JSON object.")
     traits = {**_properties({k: v for k, v in item.items() if k != "traits"}), **traits}
     known = {name: traits.pop(name) for name in USER_FIELDS if name in traits}
     traits.pop("userId", None)
-    return {"userId": user_id, "accountId": user.account_id,
+    customer = traits.pop("customerIdentifier", None)
+    user_id = user_id or known.get("email")
+    if not user_id:
+        raise ItemProblem("userId", "required", "This session names no user: call "
+                          "identify(traits, userId) or put the user's email in the traits.")
+    account_id = item.get("accountId") or customer or user.account_id
+    return {"userId": user_id, "accountId": account_id,
             "visitorId": item.get("visitorId"), **known,
             "email": known.get("email") or user.email, "traits": _flat_map(traits)}
 
@@ -194,5 +206,5 @@ def session_user_record(user: SessionUser) -> dict[str, Any]:
     return {"userId": user.email, "accountId": user.account_id, "email": user.email}
 
 
-def session_account_record(user: SessionUser) -> dict[str, Any]:
-    return {"accountId": user.account_id}
+def account_record(account_id: str) -> dict[str, Any]:
+    return {"accountId": account_id}

@@ -165,14 +165,25 @@ def track_ingest(*, org: Org, payload: Any, received: datetime) -> Outcome:
 # ---------------------------------------------------------------------------
 # The Churn360-style usage collector: POST /api/collect
 # ---------------------------------------------------------------------------
+def _profiles_wanted(user: SessionUser, routed: list[Routed]
+                     ) -> dict[tuple[str, Any], dict[str, Any]]:
+    """The session's user and every account the batch names (the session's customer or one
+    identify named), as minimal records; an anonymous session names none."""
+    accounts = {item.record.get("accountId") for item in routed} | {user.account_id}
+    wanted: dict[tuple[str, Any], dict[str, Any]] = {
+        (BuiltinCollection.ACCOUNTS, account): mapping.account_record(account)
+        for account in sorted(a for a in accounts if isinstance(a, str))}
+    if user.email:
+        wanted[(BuiltinCollection.USERS, user.email)] = mapping.session_user_record(user)
+    return wanted
+
+
 def _profiles_missing(user: SessionUser, routed: list[Routed],
                       collections: dict[str, Collection]) -> list[Routed]:
-    """The account and the session's user as records, for those not stored yet and not in
+    """The accounts and the session's user as records, for those not stored yet and not in
     this batch. Only missing ones are written: a profile record replaces the whole earlier
     one, and these minimal records must not erase what identify or the Fuzy API stored."""
-    wanted: dict[tuple[str, Any], dict[str, Any]] = {
-        (BuiltinCollection.ACCOUNTS, user.account_id): mapping.session_account_record(user),
-        (BuiltinCollection.USERS, user.email): mapping.session_user_record(user)}
+    wanted = _profiles_wanted(user, routed)
     for item in routed:
         account = item.collection == BuiltinCollection.ACCOUNTS
         key = item.record.get("accountId" if account else "userId")
@@ -187,7 +198,8 @@ def _profiles_missing(user: SessionUser, routed: list[Routed],
 def collect_ingest(*, session: CollectorSession, payload: Any, received: datetime) -> Outcome:
     """Validates and queues, in one message, a collector batch: page views to `pages`, track
     calls to `events`, identify calls to `users`, all keyed to the session's customer and
-    user; the customer's account and the user are created when they do not exist yet."""
+    user (none in an anonymous session: then by visitorId alone); the accounts and the
+    session's user are created when they do not exist yet."""
     items = batch_of(payload)
     collections = collections_named(org=session.org, names=[
         BuiltinCollection.PAGES, BuiltinCollection.EVENTS, BuiltinCollection.USERS,

@@ -1,6 +1,7 @@
-"""Usage-collector sessions: a signed, timestamped token naming the org, the key, the customer
-and the user. Any web process verifies it with the secret key alone (no shared memory); it
-expires after 20 minutes, and a token whose key was revoked is refused."""
+"""Usage-collector sessions: a signed, timestamped token naming the org, the key and, when the
+page knows them, the customer and the user. Any web process verifies it with the secret key
+alone (no shared memory); it expires after 20 minutes, and a token whose key was revoked is
+refused."""
 
 from dataclasses import dataclass
 from typing import Any
@@ -26,12 +27,13 @@ class SessionExpired(NotAuthenticated):
 
 @dataclass(frozen=True)
 class CollectorSession:
-    """A browser session of a write (or secret) key: it may only send records."""
+    """A browser session of a write (or secret) key: it may only send records. A session
+    started with the key alone has no customer and no user."""
 
     org: Org
     key: ApiKey
-    customer_identifier: str
-    user_email: str
+    customer_identifier: str | None
+    user_email: str | None
     is_secret = False
 
     @property
@@ -43,8 +45,9 @@ class CollectorSession:
         return self.org.slug
 
 
-def session_token(*, key: ApiKey, customer_identifier: str, user_email: str) -> str:
-    """A new session token of `key` for this customer and user."""
+def session_token(*, key: ApiKey, customer_identifier: str | None = None,
+                  user_email: str | None = None) -> str:
+    """A new session token of `key` for this customer and user, or for an anonymous visitor."""
     claims = {"org": key.org_id, "key": key.id, "customer": customer_identifier,
               "email": user_email}
     return signing.dumps(claims, salt=SALT, compress=True)
@@ -73,7 +76,8 @@ def session_of(token: Any) -> CollectorSession:
     if key is None:
         raise SessionExpired("The API key of this session was revoked. Initialize a session "
                              "with a live key.")
-    return CollectorSession(key.org, key, claims["customer"], claims["email"])
+    return CollectorSession(key.org, key, claims.get("customer"),
+                            claims.get("email"))
 
 
 def org_id_of(token: Any) -> int | None:

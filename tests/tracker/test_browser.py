@@ -258,6 +258,128 @@ def test_the_session_is_renewed_before_twenty_minutes_pass(page, site, shop, scr
     wait_in(page, lambda: len(seen) >= 2, timeout=10)
 
 
+def stored_events(api):
+    return {r.data["feature"]: r.data for r in Record.objects.filter(
+        collection_id=builtin_id(api, "events"))}
+
+
+def test_initialize_with_the_key_alone_collects_until_identify_names_the_user(
+        page, site, shop, script_url, orm):
+    """Seed 000's `initialize(<API Key>)`: calls are stored by visitor, then identify names
+    the user and the customer of the calls after it."""
+    api = shop["api"]
+    page.goto(site.serve("/projects", collector_page(script_url)))
+    page.evaluate("""key => {
+      window.usageCollector = new churn360.UsageCollector();
+      usageCollector.initialize(key);
+      usageCollector.track("clicked", "before");
+      usageCollector.identify({email: "ann@acme.example", customerIdentifier: "acme.example"});
+      usageCollector.track("clicked", "after");
+    }""", api.org.write_key)
+    events = wait_in(page, lambda: len(stored_events(api)) == 2 and stored_events(api))
+    visitor = page.evaluate("() => JSON.parse(localStorage.getItem('sluice.visitorId'))")
+    assert {feature: (e["userId"], e["accountId"], e["visitorId"])
+            for feature, e in events.items()} == {
+        "before": (None, None, visitor),
+        "after": ("ann@acme.example", "acme.example", visitor)}
+    [user] = Record.objects.filter(collection_id=builtin_id(api, "users"))
+    assert (user.key, user.data["accountId"]) == ("ann@acme.example", "acme.example")
+
+
+def console_of(page):
+    """The page's console messages as (type, text), a list that fills as they come."""
+    messages = []
+    page.on("console", lambda m: messages.append((m.type, m.text)))
+    return messages
+
+
+def queued(page):
+    return page.evaluate("""() => Object.keys(localStorage)
+        .filter(k => k.startsWith("sluice.collector:"))
+        .flatMap(k => JSON.parse(localStorage.getItem(k)).map(item => item.feature))""")
+
+
+def test_a_refused_initialize_is_not_retried_and_the_calls_stay_queued(
+        page, site, shop, script_url, orm):
+    """A key Sluice does not know is refused (401): the collector says so once and stops;
+    the call stays in localStorage, and the page fixed with a live key sends it."""
+    api = shop["api"]
+    messages = console_of(page)
+    seen = initializations(page)
+    url = site.serve("/projects", collector_page(script_url))
+    page.goto(url)
+    page.evaluate(COLLECTOR_SCRIPT, ["sluice_wk_nope", "acme.example", "ann@acme.example"])
+    page.evaluate("""() => usageCollector.track("clicked", "kept")""")
+    page.wait_for_timeout(4000)
+    assert len(seen) == 1
+    assert [text for kind, text in messages if kind == "error" and "[Churn360]" in text] == [
+        "[Churn360] initialize answered 401: Send a valid API key of this org as 'Authorization:"
+        " ApiKey <key>' or 'x-api-key: <key>'; not retrying. Queued calls stay in "
+        "localStorage until a page with the fix loads."]
+    assert queued(page) == ["kept"]
+    page.goto(url)
+    page.evaluate(COLLECTOR_SCRIPT, [api.org.write_key, "acme.example", "ann@acme.example"])
+    arrive_exactly_once(page, builtin_id(api, "events"), "feature", ["kept"])
+
+
+@pytest.mark.parametrize("status", [408, 429, 503])
+def test_initialize_is_retried_while_sluice_is_busy_or_failing(page, site, shop, script_url,
+                                                               orm, status):
+    api = shop["api"]
+    busy = {"n": 0}
+
+    def first_two_fail(route):
+        if busy["n"] < 2:
+            busy["n"] += 1
+            route.fulfill(status=status, content_type="application/problem+json", headers={
+                "Access-Control-Allow-Origin": site.origin}, body=json.dumps({"status": status}))
+        else:
+            route.continue_()
+
+    page.route("**/api/initialize", first_two_fail)
+    page.goto(site.serve("/projects", collector_page(script_url)))
+    page.evaluate(COLLECTOR_SCRIPT, [api.org.write_key, "acme.example", "ann@acme.example"])
+    page.evaluate("""() => usageCollector.track("clicked", "retried")""")
+    arrive_exactly_once(page, builtin_id(api, "events"), "feature", ["retried"])
+    assert busy["n"] == 2
+
+
+SESSION_FACTORY = """([base, key, token]) => {
+  window.renewals = [];
+  window.usageCollector = new churn360.UsageCollector();
+  // the page's own server would do this with the key; here the page asks Sluice itself
+  usageCollector.sessionFactory(token, function (current) {
+    renewals.push(current);
+    return fetch(base + "/api/initialize", {method: "POST", body: "{}",
+        headers: {"Content-Type": "application/json", "x-api-key": key}})
+      .then(r => r.json()).then(session => session.sessionToken);
+  });
+}"""
+
+
+def test_session_factory_hands_the_session_over_and_renews_it_before_it_expires(
+        page, site, shop, script_url, server_url, orm):
+    api = shop["api"]
+    token = httpx.post(f"{server_url}/api/initialize", json={},
+                       headers={"x-api-key": api.org.write_key}).json()["sessionToken"]
+    page.clock.install()
+    seen = initializations(page)
+    page.goto(site.serve("/projects", collector_page(script_url)))
+    page.evaluate(SESSION_FACTORY, [server_url, api.org.write_key, token])
+    page.evaluate("""() => usageCollector.track("clicked", "first")""")
+    page.clock.run_for(2100)
+    wait_in(page, lambda: "first" in stored_events(api))
+    assert seen == [] and page.evaluate("() => usageCollector.token") == token
+    page.clock.run_for("15:50")
+    assert page.evaluate("() => renewals") == []
+    page.clock.run_for("00:20")
+    wait_in(page, lambda: len(seen) == 1 and page.evaluate("() => renewals") == [token],
+            timeout=10)
+    page.evaluate("""() => usageCollector.track("clicked", "renewed")""")
+    page.clock.run_for(2100)
+    wait_in(page, lambda: "renewed" in stored_events(api))
+
+
 # ---------------------------------------------------------------------------
 # Failures: the server away, the page reloaded
 # ---------------------------------------------------------------------------

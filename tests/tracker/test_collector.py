@@ -176,13 +176,69 @@ def test_each_bad_call_is_rejected_alone(api, collector):
                                                 rejected=f"/v1/{api.org.slug}/rejected")
 
 
-def test_initialize_needs_a_key_a_customer_and_an_email(api, collector):
+def test_initialize_needs_a_key_and_refuses_a_blank_customer_or_email(api, collector):
     assert initialize(collector, "sluice_wk_nope").json() == problem(
         401, "not_authenticated", NOT_AUTHENTICATED)
-    missing = collector.post("/initialize", json={}, headers={"x-api-key": api.org.write_key})
-    assert missing.json() == validation(
-        ("customerIdentifier", "required", "This field is required."),
-        ("userEmail", "required", "This field is required."))
+    blank = collector.post("/initialize", json={"customerIdentifier": "", "userEmail": ""},
+                           headers={"x-api-key": api.org.write_key})
+    assert blank.json() == validation(
+        ("customerIdentifier", "blank", "This field may not be blank."),
+        ("userEmail", "blank", "This field may not be blank."))
+
+
+# ---------------------------------------------------------------------------
+# A session started with the key alone: an anonymous visitor until identify
+# ---------------------------------------------------------------------------
+def anonymous_session(collector, api):
+    answer = collector.post("/initialize", json={}, headers={"x-api-key": api.org.write_key})
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["expiresIn"] == 1200
+    return answer.json()["sessionToken"]
+
+
+def test_the_key_alone_starts_a_session_whose_calls_are_keyed_by_visitor(api, collector, orm):
+    token = anonymous_session(collector, api)
+    page = call("page", url="https://app.acme.example/", title="Home", path="/")
+    track = call("track", event="signed up", feature="onboarding")
+    answer = collect(collector, token, [page, track])
+    assert answer.json() == {"accepted": 2, "rejected": [], "warnings": [],
+                             "_links": hal_links(api.root, "/api/collect")}
+    [stored_page] = records_of(api, "pages", 1)
+    assert on_server_clock(stored_page["data"]) == {
+        "eventId": page["eventId"], "url": "https://app.acme.example/", "title": "Home",
+        "referrer": None, "path": "/", "userId": None, "accountId": None, "visitorId": "v-1",
+        "properties": {}}
+    [event] = records_of(api, "events", 1)
+    assert on_server_clock(event["data"]) == {
+        "eventId": track["eventId"], "event": "signed up", "feature": "onboarding",
+        "userId": None, "accountId": None, "productId": None, "visitorId": "v-1",
+        "properties": {}}
+    assert api.get("/collections/users/data").json()["_embedded"]["records"] == []
+    assert api.get("/collections/accounts/data").json()["_embedded"]["records"] == []
+
+
+def test_identify_names_the_user_and_customer_of_an_anonymous_session(api, collector, orm):
+    token = anonymous_session(collector, api)
+    identify = call("identify", traits={"email": "ann@acme.example", "firstName": "Ann",
+                                        "customerIdentifier": "acme.example", "plan": "pro"})
+    later = call("track", event="saved", userId="ann@acme.example", accountId="acme.example")
+    nobody = call("identify", traits={"firstName": "Bob"})
+    answer = collect(collector, token, [identify, later, nobody])
+    assert answer.json()["accepted"] == 2
+    assert answer.json()["rejected"] == [{"index": 2, "errors": [{
+        "attr": "userId", "code": "required",
+        "detail": "This session names no user: call identify(traits, userId) or put the "
+                  "user's email in the traits."}]}]
+    [user] = records_of(api, "users", 1)
+    assert user["data"] == {
+        "userId": "ann@acme.example", "accountId": "acme.example", "visitorId": "v-1",
+        "email": "ann@acme.example", "firstName": "Ann", "lastName": None, "phone": None,
+        "address": None, "paymentProcessorIds": {}, "traits": {"plan": "pro"}}
+    [event] = records_of(api, "events", 1)
+    assert (event["data"]["userId"], event["data"]["accountId"]) == (
+        "ann@acme.example", "acme.example")
+    [account] = records_of(api, "accounts", 1)
+    assert account["data"]["accountId"] == "acme.example"
 
 
 def test_an_expired_forged_or_revoked_session_is_refused(api, collector, orm):

@@ -47,8 +47,22 @@
     return target;
   }
 
+  /* Whether an answer is worth retrying: the server was busy, slow or failing. */
+  function retried(status) { return status === 408 || status === 429 || status >= 500; }
+  /* A refused request as an Error: its status and what Sluice said was wrong. */
+  function refusal(r, answer) {
+    var fields = (answer.errors || []).filter(function (e) { return e.attr; })
+      .map(function (e) { return e.attr + ": " + e.detail; });
+    var error = new Error(r.status + ": " + (fields.length ? fields.join("; ")
+      : answer.detail || r.statusText));
+    error.status = r.status;
+    error.retryAfter = parseInt(r.headers.get("Retry-After"), 10) || 0;
+    return error;
+  }
+
   /* The delivery engine. `o`: key (storage), url, body(items) -> string or null when it
-   * cannot send yet, flushAt, flushInterval, onUnauthorized() -> Promise (renew), log. */
+   * cannot send yet, flushAt, flushInterval, onUnauthorized() -> Promise (renew), log,
+   * onRefused(refusal) -> true to keep the batch and stop sending (else it is dropped). */
   function Queue(o) {
     var q = this;
     q.o = o;
@@ -86,6 +100,7 @@
   Queue.prototype.flush = function () {
     var q = this;
     if (q.sending) return q.sending;
+    if (q.stopped) return Promise.resolve();
     if (Date.now() < q.wakeAt) return Promise.resolve();
     var batch = q.items().slice(0, MAX_BATCH);
     var body = batch.length ? q.o.body(batch) : null;
@@ -114,8 +129,12 @@
     if (r.status === 401 && q.o.onUnauthorized) {
       return q.o.onUnauthorized().then(function () { return true; });
     }
-    if (r.status === 429 || r.status >= 500) {
+    if (retried(r.status)) {
       q.retryLater(parseInt(r.headers.get("Retry-After"), 10) || 0);
+      return false;
+    }
+    if (q.o.onRefused && q.o.onRefused(refusal(r, answer))) {
+      q.stopped = true;
       return false;
     }
     console.warn("[Sluice] " + r.status + ": dropped " + batch.length + " record(s): " +
@@ -126,6 +145,7 @@
   Queue.prototype.beacon = function () {
     // Delivery cannot be confirmed, so the records stay queued: the normal path sends them
     // again later, and Sluice stores each eventId once.
+    if (this.stopped) return;
     var batch = this.items().slice(0, MAX_BATCH);
     var body = batch.length ? this.o.body(batch) : null;
     if (body === null) return;
@@ -190,12 +210,17 @@
   }
   early.forEach(function (call) { api[call[0]].apply(api, call.slice(1)); });
 
-  /* Churn360's usage collector: a session from /api/initialize, then page/track/identify. */
+  /* Churn360's usage collector: a session from /api/initialize (or from the page's own
+   * sessionFactory), then page/track/identify. A session started with the key alone is an
+   * anonymous visitor's until identify names the user. */
+  var SESSION_SECONDS = 1200;
   function UsageCollector() {
     var c = this;
     c.endpoint = (attrs.endpoint || scriptOrigin).replace(/\/+$/, "");
     c.token = null;
     c.userId = null;
+    c.accountId = null;
+    c.attempt = 0;
     c.queue = new Queue({
       key: "sluice.collector:" + c.endpoint,
       url: function () { return c.endpoint + "/api/collect"; },
@@ -204,37 +229,93 @@
           : null;
       },
       onUnauthorized: function () { c.token = null; return c.renew(); },
+      onRefused: function (error) { c.giveUp("collect", error); return true; },
       log: function (m) { console.log("[Churn360] " + m); }
     });
   }
   UsageCollector.prototype.initialize = function (apiKey, customerIdentifier, email) {
-    this.args = [apiKey, customerIdentifier, email];
+    var c = this;
+    var body = {};
+    if (customerIdentifier != null) body.customerIdentifier = String(customerIdentifier);
+    if (email != null) body.userEmail = String(email);
+    c.anonymous = email == null;
     try { localStorage.setItem("Churn360V-TagApikey", apiKey); } catch (e) { /* off */ }
-    return this.renew();
+    c.source = { name: "initialize", next: function () {
+      return fetch(c.endpoint + "/api/initialize", {
+        method: "POST", credentials: "omit", body: JSON.stringify(body),
+        headers: { "Content-Type": "application/json", "x-api-key": apiKey }
+      }).then(function (r) {
+        return r.json().catch(function () { return {}; }).then(function (answer) {
+          if (!r.ok) throw refusal(r, answer);
+          return answer;
+        });
+      });
+    } };
+    return c.renew();
+  };
+  /* The page's own server starts sessions (keeping the API key off the page): `callback`
+   * gets the current session key and returns a Promise of the next one, called before the
+   * 20 minutes of each session run out and whenever Sluice says a session has expired. */
+  UsageCollector.prototype.sessionFactory = function (sessionKey, callback) {
+    var c = this;
+    if (typeof sessionKey !== "string" || typeof callback !== "function") {
+      throw new TypeError("[Churn360] call sessionFactory(sessionKey, callback) with the " +
+        "session key your server got from POST /api/initialize and a function that " +
+        "returns a Promise of a new one");
+    }
+    c.source = { name: "sessionFactory callback", next: function () {
+      return Promise.resolve(callback(c.token)).then(function (next) {
+        var token = next && next.sessionToken || next;
+        if (typeof token !== "string") throw new Error("gave no session key");
+        return { sessionToken: token, expiresIn: next.expiresIn };
+      });
+    } };
+    c.started({ sessionToken: sessionKey, expiresIn: SESSION_SECONDS });
+    return Promise.resolve();
   };
   UsageCollector.prototype.renew = function () {
     var c = this;
-    if (!c.args) return Promise.resolve();
+    if (!c.source || c.gaveUp) return Promise.resolve();
     if (c.renewing) return c.renewing;
-    c.renewing = fetch(c.endpoint + "/api/initialize", {
-      method: "POST", credentials: "omit",
-      headers: { "Content-Type": "application/json", "x-api-key": c.args[0] },
-      body: JSON.stringify({ customerIdentifier: c.args[1], userEmail: c.args[2] })
-    }).then(function (r) {
-      if (!r.ok) throw new Error("initialize answered " + r.status);
-      return r.json();
-    }).then(function (session) {
-      c.token = session.sessionToken;
-      clearTimeout(c.renewTimer);
-      c.renewTimer = setTimeout(function () { c.renew(); }, (session.expiresIn || 1200) * 800);
+    c.renewing = c.source.next().then(function (session) {
       c.renewing = null;
-      c.queue.flush();
+      c.started(session);
     }, function (error) {
-      console.warn("[Churn360] " + error.message + "; retrying");
       c.renewing = null;
-      setTimeout(function () { c.renew(); }, 5000);
+      if (error.status && !retried(error.status)) return c.giveUp(c.source.name, error);
+      c.retryRenewal(error);
     });
     return c.renewing;
+  };
+  UsageCollector.prototype.started = function (session) {
+    var c = this;
+    c.token = session.sessionToken;
+    c.attempt = 0;
+    clearTimeout(c.renewTimer);
+    // renewed at four fifths of its life, so that sends in flight still carry a live token
+    c.renewTimer = setTimeout(function () { c.renew(); },
+      (session.expiresIn || SESSION_SECONDS) * 800);
+    c.queue.flush();
+  };
+  UsageCollector.prototype.retryRenewal = function (error) {
+    var c = this;
+    c.attempt += 1;
+    var backoff = Math.min(60000, 1000 * Math.pow(2, c.attempt - 1));
+    var delay = error.retryAfter > 0 ? error.retryAfter * 1000
+      : backoff / 2 + Math.random() * backoff / 2;
+    console.warn("[Churn360] " + c.source.name + " failed (" + error.message + "); retrying in " +
+      Math.round(delay / 1000) + " s");
+    clearTimeout(c.renewTimer);
+    c.renewTimer = setTimeout(function () { c.renew(); }, delay);
+  };
+  /* A request Sluice refuses will be refused again: stop, say what to fix, and keep the
+   * queue in localStorage for the fixed page to send. */
+  UsageCollector.prototype.giveUp = function (call, error) {
+    this.gaveUp = true;
+    this.token = null;
+    clearTimeout(this.renewTimer);
+    console.error("[Churn360] " + call + " answered " + error.message.replace(/\.$/, "") +
+      "; not retrying. Queued calls stay in localStorage until a page with the fix loads.");
   };
   UsageCollector.prototype.listener = function () {
     var c = this;
@@ -250,6 +331,7 @@
     c.page();
   };
   UsageCollector.prototype.call = function (item) {
+    if (this.accountId) item.accountId = this.accountId;
     this.queue.push(stamp(item, this.userId));
   };
   UsageCollector.prototype.page = function (additionalFields) {
@@ -260,9 +342,14 @@
     this.call({ type: "track", event: event, feature: feature == null ? null : feature,
       properties: assign({}, additionalFields) });
   };
+  /* In an anonymous session, identify names the user (its userId, else the traits' email)
+   * and the customer (traits.customerIdentifier) of this and every later call. */
   UsageCollector.prototype.identify = function (traits, userId) {
-    if (userId) this.userId = String(userId);
-    this.call({ type: "identify", userId: this.userId, traits: assign({}, traits) });
+    traits = assign({}, traits);
+    var user = userId || (this.anonymous && traits.email);
+    if (user) this.userId = String(user);
+    if (traits.customerIdentifier) this.accountId = String(traits.customerIdentifier);
+    this.call({ type: "identify", userId: this.userId, traits: traits });
   };
   w.churn360 = { UsageCollector: UsageCollector };
 })(window, document);
