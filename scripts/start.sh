@@ -1,22 +1,35 @@
 #!/usr/bin/env bash
 # Starts Sluice on the embedded default: SQLite, kombu's filesystem broker and one Celery worker
-# beside the web server, on http://127.0.0.1:8000. Needs Python 3.11 and nothing else.
+# beside the web server, on http://127.0.0.1:8000 (SLUICE_BIND=host:port for another address).
+# Needs Python 3.11 and nothing else.
 source "$(dirname "$0")/bootstrap.sh"
 sync_env
 # The embedded settings (no secrets needed): the web server and the worker default to production.
 export DJANGO_SETTINGS_MODULE=config.settings.base
 PY=.venv/bin/python
+BIND="${SLUICE_BIND:-127.0.0.1:8000}"
+URL="http://${BIND/0.0.0.0/127.0.0.1}"
+if ! $PY -c 'import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+with socket.socket() as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host, int(port)))' "$BIND" 2>/dev/null; then
+  echo "Sluice cannot listen on $BIND: another program (another Sluice?) uses it. Stop that," \
+    "or choose another address: SLUICE_BIND=127.0.0.1:8001 bash scripts/start.sh" >&2
+  exit 1
+fi
 mkdir -p var/broker/queue var/broker/processed var/broker/control
 echo "==> migrating the embedded database (var/sluice.sqlite3)"
 $PY manage.py migrate --no-input -v 0
 $PY manage.py collectstatic --no-input -v 0
 echo "==> the demo org (its keys are printed once, when it is made)"
 $PY manage.py create_org demo --name "Demo org" --if-missing
-echo "==> starting one Celery worker and the web server on http://127.0.0.1:8000"
+echo "==> starting one Celery worker and the web server on $URL"
 .venv/bin/celery -A config worker --loglevel WARNING --concurrency 1 -Q ingest,default \
   >var/worker.log 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
-echo "    API docs: http://127.0.0.1:8000/v1/docs   admin: http://127.0.0.1:8000/admin/"
-.venv/bin/gunicorn -c config/gunicorn.py config.wsgi --bind "${SLUICE_BIND:-127.0.0.1:8000}" --workers 2 \
+echo "    next: the README's \"From nothing to a stored event\", with API=$URL/v1/demo"
+echo "    API docs: $URL/v1/docs   admin: $URL/admin/   worker log: var/worker.log"
+.venv/bin/gunicorn -c config/gunicorn.py config.wsgi --bind "$BIND" --workers 2 \
   --threads 4 --access-logfile - --error-logfile -
