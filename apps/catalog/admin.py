@@ -42,6 +42,7 @@ class CollectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = CollectionForm
     list_display = ["name", "org", "source", "event", "profile", "schema_version",
                     "compatibility_mode", "updated_at"]
+    list_select_related = ["org", "source__org"]
     list_filter = ["org", "event", "profile", "compatibility"]
     search_fields = ["name"]
     readonly_fields = ["schema_version", "compatibility_mode", "versions", "dry_runs"]

@@ -17,6 +17,7 @@ SNIPPET = (
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["name", "org", "type", "title", "tracker_id", "created_at"]
+    list_select_related = ["org"]
     list_filter = ["type", "org"]
     search_fields = ["name", "title"]
     readonly_fields = ["tracker_id", "tracker_snippet", "created_at"]

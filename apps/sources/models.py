@@ -30,4 +30,4 @@ class Source(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.org_id}/{self.name}"
+        return f"{self.org.slug}/{self.name}"

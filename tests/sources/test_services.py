@@ -91,3 +91,8 @@ def test_a_source_with_collections_is_kept():
         source_delete(source=collection.source)
     assert Source.objects.filter(id=collection.source_id).exists()
     assert Collection.objects.filter(id=collection.id).exists()
+
+
+def test_a_source_is_named_by_its_org_slug_and_its_name():
+    source = SourceFactory(name="shop")
+    assert str(source) == f"{source.org.slug}/shop"
