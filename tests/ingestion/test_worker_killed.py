@@ -8,6 +8,7 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
+import psycopg
 from django.db.models import Count
 
 from apps.records.models import Record
@@ -19,7 +20,7 @@ BATCH = 100
 
 
 def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, isolated_stack,
-                                                            orm):
+                                                            database_url, orm):
     stack = isolated_stack
     stack.start_worker()
     coll_id = flight_collection(api)
@@ -39,10 +40,14 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, iso
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = [pool.submit(send, batch) for batch in batches]
         # Kill while the worker is storing and holds batches it has taken and not stored, with
-        # the rest of the load still arriving.
-        held = wait_for(lambda: Record.objects.filter(collection_id=coll_id).exists()
-                        and stack.claimed(), timeout=60, interval=0.005)
-        stack.workers[0].kill()
+        # the rest of the load still arriving: a table lock holds its write until the kill, so
+        # the moment cannot be missed however fast the machine.
+        wait_for(lambda: Record.objects.filter(collection_id=coll_id).exists(), timeout=60,
+                 interval=0.005)
+        with psycopg.connect(database_url) as locker:
+            locker.execute("LOCK TABLE records_record IN SHARE ROW EXCLUSIVE MODE")
+            held = wait_for(stack.claimed, timeout=60, interval=0.005)
+            stack.workers[0].kill()
         statuses = {answer.result() for answer in answers}
     stored_before_restart = Record.objects.filter(collection_id=coll_id).count()
     print(f"killed holding {held} requests' batches; stored when the load was done: "
