@@ -28,6 +28,9 @@ class Builtin:
     profile: bool
     references: tuple[tuple[str, BuiltinCollection], ...] = ()  # (field, collection it points at)
     records: tuple[dict[str, object], ...] = ()  # stored with the collection
+    # (field, by, collection): a record leaving `field` null takes it from the record of
+    # `collection` that its `by` names, when stored
+    inherits: tuple[tuple[str, str, BuiltinCollection], ...] = ()
 
 
 DEFAULT_PRODUCT: dict[str, object] = {"productId": "default", "name": "Default product",
@@ -39,10 +42,20 @@ BUILTINS = (
     Builtin(ACCOUNTS, "accountId", profile=True, references=(("parentAccountId", ACCOUNTS),)),
     Builtin(USERS, "userId", profile=True, references=(("accountId", ACCOUNTS),)),
     Builtin(BuiltinCollection.EVENTS, "eventId", profile=False, references=(
-        ("userId", USERS), ("accountId", ACCOUNTS), ("productId", PRODUCTS))),
+        ("userId", USERS), ("accountId", ACCOUNTS), ("productId", PRODUCTS)),
+        inherits=(("accountId", "userId", USERS),)),
     Builtin(BuiltinCollection.PAGES, "eventId", profile=False, references=(
-        ("userId", USERS), ("accountId", ACCOUNTS))),
+        ("userId", USERS), ("accountId", ACCOUNTS)), inherits=(("accountId", "userId", USERS),)),
 )
+
+
+def builtin_inherits(collections: dict[str, Collection]) -> dict[str, list[list[object]]]:
+    """What each built-in collection's records take from the records they name when stored
+    (an event or page naming only its user counts under the user's account), by collection
+    name, for source_ingest."""
+    return {builtin.name: [[field, by, collections[source].id]
+                           for field, by, source in builtin.inherits if source in collections]
+            for builtin in BUILTINS if builtin.inherits and builtin.name in collections}
 
 
 def collection_is_builtin(collection: Collection) -> bool:

@@ -5,7 +5,7 @@ import uuid
 from typing import Any
 
 from apps.catalog.builtin_names import BuiltinCollection
-from apps.catalog.builtins import builtin_collections_ensure
+from apps.catalog.builtins import builtin_collections_ensure, builtin_inherits
 from apps.core.exceptions import InvalidInput
 from apps.ingestion.services import Outcome, source_ingest
 from apps.orgs.models import Org
@@ -23,7 +23,8 @@ def builtin_write(*, org: Org, records: dict[str, list[dict[str, Any]]]) -> Outc
     accounts and users are partial records, so concurrent updates of one all apply."""
     collections = builtin_collections_ensure(org=org)
     payload = {name: rows for name, rows in records.items() if rows}
-    return source_ingest(collections=collections, payload=payload, partial=PARTIAL)
+    return source_ingest(collections=collections, payload=payload, partial=PARTIAL,
+                         inherits=builtin_inherits(collections))
 
 
 def account_cycle_problems(*, org: Org, accounts: list[dict[str, Any]],

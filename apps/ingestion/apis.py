@@ -1,12 +1,15 @@
+import time
 from collections.abc import Mapping
 from typing import Any
 
+from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.schemas.inspectors import ViewInspector
 from rest_framework.views import APIView
 
 from apps.catalog.apis import collection_given
@@ -62,14 +65,54 @@ HEALTH = inline_serializer("Health", {
 })
 
 
+WAIT_SECONDS = 5.0  # the longest a sender may wait for its records to be stored
+WAIT = OpenApiParameter(
+    "wait", bool, description="`true`: answer once the records are stored (200), so a read "
+    "right after sees them; if they are not stored within 5 s, 202 with a `Location` where "
+    "they will show. The header `Prefer: wait=N` (seconds, at most 5) does the same, and is "
+    "answered with `Preference-Applied`. Without either, 202 as soon as they are queued "
+    "(they show about a second later).")
+
+
+def wait_asked(request: Request) -> tuple[float, bool]:
+    """How long the sender asked to wait for its records to be stored (0: not at all), and
+    whether it asked with `Prefer`."""
+    asked = request.query_params.get("wait")
+    if asked is not None:
+        if asked.lower() not in ("true", "false", "1", "0"):
+            raise InvalidInput.field("wait", Code.INVALID,
+                                     "`wait` is `true` (answer once stored) or `false`.")
+        return (WAIT_SECONDS if asked.lower() in ("true", "1") else 0.0), False
+    for preference in request.headers.get("Prefer", "").split(","):
+        name, _, value = preference.strip().partition("=")
+        if name.strip().lower() == "wait":
+            try:
+                seconds = float(value.strip().strip('"')) if value else WAIT_SECONDS
+            except ValueError:
+                seconds = WAIT_SECONDS
+            return max(0.0, min(seconds, WAIT_SECONDS)), True
+    return 0.0, False
+
+
+def _stored_within(outcome: Outcome, seconds: float) -> bool:
+    deadline, pause = time.monotonic() + seconds, 0.01
+    while not selectors.batches_stored(batches=outcome.queued):
+        if time.monotonic() + pause > deadline:
+            return False
+        time.sleep(pause)
+        pause = min(pause * 1.5, 0.1)
+    return True
+
+
 def ingest_answer(outcome: Outcome, request: Request, *, collection_id: int | None = None,
                   org: str | None = None) -> Response:
-    """202 with what was accepted and the links that lead on; 400 with the same body when
-    every record was rejected. `org` names the org where the URL does not."""
+    """202 with what was accepted and the links that lead on (200 once stored, when the
+    sender asked to wait); 400 with the same body when every record was rejected. `org`
+    names the org where the URL does not."""
     receipt = Receipt(collection_id, rejected=bool(outcome.rejected))
     answer = {**outcome.as_body(), "_links": links.answer_links(request, receipt, org)}
     if outcome.accepted or not outcome.rejected:
-        return Response(answer, status=status.HTTP_202_ACCEPTED)
+        return _accepted(outcome, request, answer, org)
     errors = [
         {**error, "attr": f"{entry.get('collection', 'records')}[{entry['index']}]"
          + (f".{error['attr']}" if error["attr"] else "")}
@@ -82,8 +125,51 @@ def ingest_answer(outcome: Outcome, request: Request, *, collection_id: int | No
                     content_type="application/problem+json")
 
 
+def _accepted(outcome: Outcome, request: Request, answer: dict[str, Any],
+              org: str | None) -> Response:
+    seconds, preferred = wait_asked(request)
+    if not seconds or not outcome.queued:
+        return Response(answer, status=status.HTTP_202_ACCEPTED)
+    stored = _stored_within(outcome, seconds)
+    response = Response(answer, status=status.HTTP_200_OK if stored
+                        else status.HTTP_202_ACCEPTED)
+    if not stored:
+        response["Location"] = links.absolute(request, links.path(
+            "collection-data", org=org or links.org_slug(request),
+            collection_id=outcome.queued[0].collection_id))
+    if preferred:
+        response["Preference-Applied"] = f"wait={seconds:g}"
+    return response
+
+
+class IngestSchema(AutoSchema):
+    """Every write of records may wait for them to be stored: `wait`, and its 200."""
+
+    def _writes(self) -> bool:
+        return self.method in ("POST", "PUT", "PATCH")
+
+    def get_override_parameters(self) -> list[Any]:
+        found = super().get_override_parameters()
+        return [*found, WAIT] if self._writes() else found
+
+    def get_operation(self, *args: Any, **kwargs: Any) -> Any:
+        operation = super().get_operation(*args, **kwargs)
+        answers = (operation or {}).get("responses", {})
+        if operation is not None and self._writes() and "202" in answers:
+            stored = {**answers["202"], "description": "stored (the sender asked to wait)"}
+            operation["responses"] = {"200": stored, **answers}
+        return operation
+
+
 class RecordsBody:
-    """A view whose body holds records: required, within the limits of one ingestion request."""
+    """A view whose body holds records: required, within the limits of one ingestion request;
+    its writes may wait for them to be stored (`wait`)."""
+
+    schema: ViewInspector | None = IngestSchema()
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)  # type: ignore[misc]
+        wait_asked(request)  # a `wait` that means nothing is refused before anything is queued
 
     body_limit = limits.MAX_REQUEST_BYTES
     body_limit_advice = limits.REQUEST_ADVICE

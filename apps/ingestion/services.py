@@ -39,6 +39,7 @@ class Outcome:
     accepted: int = 0
     rejected: list[dict[str, Any]] = field(default_factory=list)
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    queued: list[Batch] = field(default_factory=list)  # what a sender may wait to be stored
 
     def as_body(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "rejected": self.rejected, "warnings": self.warnings}
@@ -245,8 +246,11 @@ def _queued(message: buffer.Message) -> None:
 _enqueue = _buffered if settings.REDIS_URL else _queued
 
 
-def batches_enqueue(batches: list[Batch]) -> None:
-    """Queues the request's batches as one message: answered 202 only once it is queued."""
+def batches_enqueue(batches: list[Batch], outcome: Outcome | None = None) -> None:
+    """Queues the request's batches as one message: answered 202 only once it is queued.
+    `outcome`, the answer's, keeps them for a sender that waits until they are stored."""
+    if outcome is not None:
+        outcome.queued.extend(batches)
     message = [batch.as_message() for batch in batches if batch.records or batch.rejected]
     if not message:
         return
@@ -303,24 +307,28 @@ def collection_ingest(*, collection: Collection, payload: Any,
     outcome = Outcome()
     batch = collection_batch(collection=collection, records=records, outcome=outcome,
                              version=version)
-    batches_enqueue([batch])
+    batches_enqueue([batch], outcome)
     return outcome
 
 
 def source_ingest(*, collections: dict[str, Collection], payload: dict[str, list[Any]],
-                  partial: frozenset[str] = frozenset()) -> Outcome:
+                  partial: frozenset[str] = frozenset(),
+                  inherits: dict[str, list[list[Any]]] | None = None) -> Outcome:
     """Validates and queues records of several collections of one source, in one message;
-    those of the collections named in `partial` are partial records."""
+    those of the collections named in `partial` are partial records, and those of the
+    collections in `inherits` fill fields they leave null as it says (see Batch.inherits)."""
     limits.check_count(sum(len(records) for records in payload.values()))
     for name, records in payload.items():
         check_records(records, name)
     outcome = Outcome()
-    batches = [
-        collection_batch(collection=collections[name], records=records, outcome=outcome,
-                         label={"collection": name}, partial=name in partial)
-        for name, records in payload.items()
-    ]
-    batches_enqueue(batches)
+    batches = []
+    for name, records in payload.items():
+        batch = collection_batch(collection=collections[name], records=records,
+                                 outcome=outcome, label={"collection": name},
+                                 partial=name in partial)
+        batch.inherits = (inherits or {}).get(name)
+        batches.append(batch)
+    batches_enqueue(batches, outcome)
     return outcome
 
 

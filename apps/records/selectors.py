@@ -6,7 +6,7 @@ import copy
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import connection
 from django.db.models import Count, Q, QuerySet
@@ -20,6 +20,9 @@ from apps.core.ids import id_at, parse_id
 from apps.core.selectors import org_object_get
 from apps.orgs.models import Org
 from apps.records.models import Record, RejectedRecord
+
+if TYPE_CHECKING:
+    from apps.records.services import Batch  # which imports these selectors
 
 
 @dataclass(frozen=True)
@@ -252,3 +255,18 @@ def _read_in(collection: Collection, record: Record,
     read = copy.copy(record)  # never saved: the stored record keeps its own version
     read.data, read.schema_version = data, reader[0]
     return read
+
+
+def batches_stored(*, batches: list["Batch"]) -> bool:
+    """Whether every record of the batches is stored (its key holds what it sent, or what came
+    after it) and every rejected record kept: what a sender that asked to wait waits for."""
+    for batch in batches:
+        keys = {record[1] for record in batch.records}
+        received = datetime.fromisoformat(batch.received_at)
+        if keys and Record.objects.filter(collection_id=batch.collection_id, key__in=keys,
+                                          received_at__gte=received).count() < len(keys):
+            return False
+        rejected = [entry[0] for entry in batch.rejected]
+        if rejected and RejectedRecord.objects.filter(id__in=rejected).count() < len(rejected):
+            return False
+    return True

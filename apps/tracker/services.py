@@ -158,7 +158,7 @@ def track_ingest(*, org: Org, payload: Any, received: datetime) -> Outcome:
     outcome = Outcome()
     routed = _routed(items, outcome, lambda item, index: _tracker_item(item, index, collections,
                                                                        clock))
-    batches_enqueue(_batches(routed, collections, outcome))
+    batches_enqueue(_batches(routed, collections, outcome), outcome)
     return outcome
 
 
@@ -215,5 +215,5 @@ def collect_ingest(*, session: CollectorSession, payload: Any, received: datetim
     routed = _routed(items, outcome, route)
     profiles = _batches(_profiles_missing(user, routed, collections), collections,
                         Outcome()) if routed else []
-    batches_enqueue([*profiles, *_batches(routed, collections, outcome)])
+    batches_enqueue([*profiles, *_batches(routed, collections, outcome)], outcome)
     return outcome

@@ -88,3 +88,38 @@ def test_bad_events_and_accounts_are_400s_naming_what_is_missing(api, v3, orm):
     assert v3.get("/product", headers=write).status_code == 403
     assert httpx.get(f"{api.root}/v3/product").status_code == 401
     assert v3.get("/user/nobody").status_code == 404
+
+
+def test_an_event_naming_only_its_user_counts_under_the_users_account(api, v3, orm):
+    """Seed 002: users belong to accounts. An event that names only the user takes the
+    account the user belongs to when the event is stored, so it shows under that account and
+    its parents; the user and the event may be sent one right after the other."""
+    v3.post("/account", json=[{"accountId": "acme"},
+                              {"accountId": "acme-retail", "parentAccountId": "acme"}])
+    v3.post("/user", json={"userId": "u3", "accountId": "acme-retail"})
+    v3.post("/user", json={"userId": "loner"})
+    v3.put("/event", json=[
+        {"eventId": "e-u3", "description": "opened", "timestamp": "2024-03-01T10:00:00Z",
+         "user": {"userId": "u3"}},
+        {"eventId": "e-loner", "description": "opened", "timestamp": "2024-03-01T10:00:00Z",
+         "userId": "loner"},
+        {"eventId": "e-own", "description": "opened", "timestamp": "2024-03-01T10:00:00Z",
+         "userId": "u3", "accountId": "globex"},
+    ])
+    event = stored(api, "events", "e-u3", until=lambda r: r.data["accountId"] is not None)
+    assert (event.data["accountId"], event.identifiers["accountId"]) == ("acme-retail",
+                                                                         "acme-retail")
+    assert stored(api, "events", "e-loner").data["accountId"] is None
+    assert stored(api, "events", "e-own").data["accountId"] == "globex"  # named: kept
+    related = api.get("/profiles/accounts/acme/related/events",
+                      params={"includeChildren": "true"}).json()
+    assert [r["data"]["eventId"] for r in related["_embedded"]["records"]] == ["e-u3"]
+
+    # at the time the event is stored: a user who moves takes later events along, not earlier
+    v3.post("/user", json={"userId": "u3", "accountId": "acme"})
+    stored(api, "users", "u3", until=lambda r: r.data["accountId"] == "acme")
+    v3.put("/event", json={"eventId": "e-later", "description": "x",
+                           "timestamp": "2024-03-02T10:00:00Z", "userId": "u3"})
+    assert stored(api, "events", "e-later",
+                  until=lambda r: r.data["accountId"] is not None).data["accountId"] == "acme"
+    assert stored(api, "events", "e-u3").data["accountId"] == "acme-retail"

@@ -54,11 +54,16 @@ class Batch:
     # when no longer set) carry what a first write starts from: {"data": the schema's
     # defaults, "identifiers": theirs, "maps": the map fields, merged key by key}.
     partial: dict[str, Any] | None = None
+    # [field, by, collection id]: a record that leaves `field` null and names a record of that
+    # collection in `by` takes that record's `field` (and identifier), as stored when the
+    # record is (an event naming only its user counts under the user's account)
+    inherits: list[list[Any]] | None = None
 
     def as_message(self) -> dict[str, Any]:
         message = self.__dict__.copy()
-        if self.partial is None:
-            del message["partial"]  # whole records travel as they always have
+        for name in ("partial", "inherits"):
+            if message[name] is None:
+                del message[name]  # whole records travel as they always have
         return message
 
 
@@ -334,6 +339,30 @@ def _writer() -> Callable[[list[Row], list[PartialRow], list[Row]], None]:
 def _write(batches: list[Batch]) -> None:
     with transaction.atomic():
         _writer()(*_record_rows(batches, timezone.now()), _rejected_rows(batches))
+        for batch in batches:
+            for field_name, by, collection_id in batch.inherits or ():
+                _inherited(batch, field_name, by, collection_id)
+
+
+def _inherited(batch: Batch, field_name: str, by: str, collection_id: int) -> None:
+    """Fills `field_name` of the batch's records that leave it null from the records of
+    `collection_id` that their `by` names, as stored now (this write included)."""
+    wanting = {key: data[by] for _, key, _, data in batch.records
+               if data.get(field_name) is None and data.get(by) is not None}
+    if not wanting:
+        return
+    values = {key: value for key, value in Record.objects.filter(
+        collection_id=collection_id, key__in=set(wanting.values()))
+        .values_list("key", f"data__{field_name}") if value is not None}
+    changed = []
+    for record in Record.objects.filter(collection_id=batch.collection_id,
+                                        key__in=[key for key, named in wanting.items()
+                                                 if named in values]):
+        value = values.get(record.data.get(by))
+        if record.data.get(field_name) is None and value is not None:
+            record.data[field_name] = record.identifiers[field_name] = value
+            changed.append(record)
+    Record.objects.bulk_update(changed, ["data", "identifiers"])
 
 
 def failed_transiently(error: Exception) -> bool:
