@@ -6,9 +6,10 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-VAR_DIR = BASE_DIR / "var"
-
 env = environ.Env()
+
+# what the embedded default keeps (database, queue, logs, static files); SLUICE_VAR_DIR moves it
+VAR_DIR = Path(env.str("SLUICE_VAR_DIR", default=str(BASE_DIR / "var"))).resolve()
 
 
 def required(name: str, meaning: str) -> str:

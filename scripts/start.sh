@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Starts Sluice on the embedded default: SQLite, kombu's filesystem broker and one Celery worker
 # beside the web server, on http://127.0.0.1:8000 (SLUICE_BIND=host:port for another address).
-# Needs Python 3.11 and nothing else.
+# Needs Python 3.11 and nothing else. Its data lives in var/ (SLUICE_VAR_DIR for another place).
 source "$(dirname "$0")/bootstrap.sh"
 sync_env
 # The embedded settings (no secrets needed): the web server and the worker default to production.
@@ -18,18 +18,19 @@ with socket.socket() as s:
     "or choose another address: SLUICE_BIND=127.0.0.1:8001 bash scripts/start.sh" >&2
   exit 1
 fi
-mkdir -p var/broker/queue var/broker/processed var/broker/control
-echo "==> migrating the embedded database (var/sluice.sqlite3)"
+VAR="${SLUICE_VAR_DIR:-var}"
+mkdir -p "$VAR/broker/queue" "$VAR/broker/processed" "$VAR/broker/control"
+echo "==> migrating the embedded database ($VAR/sluice.sqlite3)"
 $PY manage.py migrate --no-input -v 0
 $PY manage.py collectstatic --no-input -v 0
 echo "==> the demo org (its keys are printed once, when it is made)"
 $PY manage.py create_org demo --name "Demo org" --if-missing
 echo "==> starting one Celery worker and the web server on $URL"
 .venv/bin/celery -A config worker --loglevel WARNING --concurrency 1 -Q ingest,default \
-  >var/worker.log 2>&1 &
+  >"$VAR/worker.log" 2>&1 &
 WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
 echo "    next: the README's \"From nothing to a stored event\", with API=$URL/v1/demo"
-echo "    API docs: $URL/v1/docs   admin: $URL/admin/   worker log: var/worker.log"
+echo "    API docs: $URL/v1/docs   admin: $URL/admin/   worker log: $VAR/worker.log"
 .venv/bin/gunicorn -c config/gunicorn.py config.wsgi --bind "$BIND" --workers 2 \
   --threads 4 --access-logfile - --error-logfile -

@@ -107,12 +107,28 @@ def _stored_within(outcome: Outcome, seconds: float) -> bool:
 def ingest_answer(outcome: Outcome, request: Request, *, collection_id: int | None = None,
                   org: str | None = None) -> Response:
     """202 with what was accepted and the links that lead on (200 once stored, when the
-    sender asked to wait); 400 with the same body when every record was rejected. `org`
-    names the org where the URL does not."""
+    sender asked to wait); 400 with the same body when every record was rejected (once the
+    rejected records are kept, when the sender asked to wait). `org` names the org where
+    the URL does not."""
     receipt = Receipt(collection_id, rejected=bool(outcome.rejected))
     answer = {**outcome.as_body(), "_links": links.answer_links(request, receipt, org)}
+    seconds, preferred = wait_asked(request)
+    stored = _stored_within(outcome, seconds) if seconds and outcome.queued else None
     if outcome.accepted or not outcome.rejected:
-        return _accepted(outcome, request, answer, org)
+        response = Response(answer, status=status.HTTP_200_OK if stored
+                            else status.HTTP_202_ACCEPTED)
+        if stored is False:
+            response["Location"] = links.absolute(request, links.path(
+                "collection-data", org=org or links.org_slug(request),
+                collection_id=outcome.queued[0].collection_id))
+    else:
+        response = _all_rejected(outcome, answer)
+    if preferred:
+        response["Preference-Applied"] = f"wait={seconds:g}"
+    return response
+
+
+def _all_rejected(outcome: Outcome, answer: dict[str, Any]) -> Response:
     errors = [
         {**error, "attr": f"{entry.get('collection', 'records')}[{entry['index']}]"
          + (f".{error['attr']}" if error["attr"] else "")}
@@ -123,23 +139,6 @@ def ingest_answer(outcome: Outcome, request: Request, *, collection_id: int | No
                     **answer)
     return Response(body_, status=status.HTTP_400_BAD_REQUEST,
                     content_type="application/problem+json")
-
-
-def _accepted(outcome: Outcome, request: Request, answer: dict[str, Any],
-              org: str | None) -> Response:
-    seconds, preferred = wait_asked(request)
-    if not seconds or not outcome.queued:
-        return Response(answer, status=status.HTTP_202_ACCEPTED)
-    stored = _stored_within(outcome, seconds)
-    response = Response(answer, status=status.HTTP_200_OK if stored
-                        else status.HTTP_202_ACCEPTED)
-    if not stored:
-        response["Location"] = links.absolute(request, links.path(
-            "collection-data", org=org or links.org_slug(request),
-            collection_id=outcome.queued[0].collection_id))
-    if preferred:
-        response["Preference-Applied"] = f"wait={seconds:g}"
-    return response
 
 
 class IngestSchema(AutoSchema):
