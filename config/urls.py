@@ -23,6 +23,7 @@ urlpatterns = [
     path("v1/redoc", SpectacularRedocView.as_view(url_name="schema", **public), name="redoc"),
     path("v1/health", HealthApi.as_view(**public), name="health"),
     path("v1/metrics", MetricsApi.as_view(**public), name="metrics"),
+    path("v1/", include("apps.tracker.segment_urls")),  # /v1/batch, /v1/track, ...
     path("v1/<str:org>/", include(org_urls)),
     path("v3/", include("apps.fuzy.urls")),
     path("api/", include("apps.tracker.collector_urls")),

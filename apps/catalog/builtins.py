@@ -6,6 +6,7 @@ collection; they are read like any collection."""
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
 
@@ -78,6 +79,8 @@ def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
     )
     existing = {c.name: c for c in Collection.objects.filter(
         org=org, name__in=[b.name for b in BUILTINS])}
+    for collection in existing.values():
+        _fields_added(collection)
     if len(existing) == len(BUILTINS):
         return existing
     primaries = {i.collection.name: i for i in Identifier.objects.filter(
@@ -86,7 +89,7 @@ def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
     for builtin in BUILTINS:
         if builtin.name in existing:
             continue
-        schema = json.loads((SCHEMAS / f"{builtin.name}.avsc").read_text())
+        schema = _shipped_schema(builtin.name)
         collection = services.collection_create(
             org=org, source=source, name=builtin.name, schema=schema,
             profile=builtin.profile, event=not builtin.profile)
@@ -101,6 +104,23 @@ def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
         if builtin.records:
             _records_store(collection, builtin.records)
     return existing
+
+
+def _shipped_schema(name: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SCHEMAS / f"{name}.avsc").read_text())
+    return schema
+
+
+def _fields_added(collection: Collection) -> None:
+    """Registers a new version of a built-in collection made by an earlier Sluice, with the
+    fields Sluice has added to it since (each optional, with a default); the fields of its
+    own that the org added stay."""
+    have = {field["name"] for field in collection.schema["fields"]}
+    added = [field for field in _shipped_schema(collection.name)["fields"]
+             if field["name"] not in have]
+    if added:
+        services.schema_version_register(collection=collection, schema={
+            **collection.schema, "fields": [*collection.schema["fields"], *added]})
 
 
 def _records_store(collection: Collection, records: tuple[dict[str, object], ...]) -> None:

@@ -1,3 +1,4 @@
+from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
 
@@ -19,6 +20,14 @@ class Compatibility(models.TextChoices):
     FULL_TRANSITIVE = "FULL_TRANSITIVE", "Full, against every version"
 
 
+# The names at the root of /v1/ (config/urls.py): no org may be addressed as one of them.
+RESERVED_SLUGS = frozenset({
+    "schema", "docs", "redoc", "health", "metrics",  # Sluice's own
+    "batch", "identify", "track", "page", "screen", "group", "alias",  # Segment's calls
+    "i", "t", "p", "s", "g", "a", "b",  # and their short forms
+})
+
+
 class Org(models.Model):
     """A tenant, addressed by its slug in every URL."""
 
@@ -35,6 +44,11 @@ class Org(models.Model):
 
     def __str__(self) -> str:
         return self.slug
+
+    def clean(self) -> None:
+        if self.slug.lower() in RESERVED_SLUGS:
+            raise ValidationError({"slug": f"{self.slug!r} is reserved: Sluice serves "
+                                   f"/v1/{self.slug} itself. Choose another slug."})
 
 
 class ApiKey(models.Model):

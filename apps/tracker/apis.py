@@ -15,7 +15,11 @@ from apps.core.parsers import body_member
 from apps.ingestion.apis import INGEST_ANSWER, IngestAPIView, RecordsBody, ingest_answer
 from apps.orgs.models import ApiKey
 from apps.tracker import services
-from apps.tracker.authentication import BodyKeyAuthentication, SessionTokenAuthentication
+from apps.tracker.authentication import (
+    BodyKeyAuthentication,
+    SegmentKeyAuthentication,
+    SessionTokenAuthentication,
+)
 from apps.tracker.cors import BrowserAPIView
 from apps.tracker.selectors import (
     COLLECTOR_SOURCE_TYPES,
@@ -167,3 +171,67 @@ class CollectorCollectApi(RecordsBody, CollectorAPIView):
         return ingest_answer(services.collect_ingest(session=session, payload=request.data,
                                                      received=timezone.now()),
                              request, org=session.org.slug)
+
+
+# ---------------------------------------------------------------------------
+# Segment's Tracking API at /v1/batch, /v1/track, ... (RudderStack's libraries send the same)
+# ---------------------------------------------------------------------------
+SEGMENT_MESSAGE = {"type": "object", "properties": {
+    "type": {"type": "string", "enum": ["identify", "track", "page", "screen", "group", "alias"]},
+    "messageId": {"type": "string"}, "anonymousId": {"type": "string"},
+    "userId": {"type": "string"}, "event": {"type": "string"}, "name": {"type": "string"},
+    "properties": {"type": "object"}, "traits": {"type": "object"},
+    "groupId": {"type": "string"}, "previousId": {"type": "string"},
+    "context": {"type": "object"}, "integrations": {"type": "object"},
+    "timestamp": SENT_AT, "originalTimestamp": SENT_AT, "sentAt": SENT_AT}}
+SEGMENT_BATCH = {"type": "object", "required": ["batch"], "properties": {
+    "batch": {"type": "array", "items": SEGMENT_MESSAGE}, "sentAt": SENT_AT,
+    "writeKey": {"type": "string"}, "context": {"type": "object"}}}
+# security requirement objects, as OpenAPI writes them (the stubs know only names)
+SEGMENT_AUTH: list[Any] = [{"SegmentBasic": []}, {"ApiKeyHeader": []},
+                           {"ApiKeyAuthorization": []}, {}]
+SEGMENT_ANSWER = inline_serializer("SegmentAnswer", {
+    "success": serializers.BooleanField(), "accepted": serializers.IntegerField(),
+    "rejected": serializers.ListField(child=serializers.DictField()),
+    "warnings": serializers.ListField(child=serializers.DictField()),
+})
+
+
+class SegmentApi(BrowserAPIView, IngestAPIView):
+    """A page of any origin may send: a write key is public, as Segment's is."""
+
+    org_in_url = False
+    authentication_classes = [SegmentKeyAuthentication]
+
+    def preflight_allows(self, origin: str) -> bool:
+        return True
+
+    def answer_allows(self, origin: str) -> bool:
+        return True
+
+    @extend_schema(
+        request={media: SEGMENT_BATCH | SEGMENT_MESSAGE for media in BROWSER_MEDIA_TYPES},
+        responses={200: SEGMENT_ANSWER, 400: SEGMENT_ANSWER},
+        auth=SEGMENT_AUTH,
+        description="Segment's Tracking API, as Segment's and RudderStack's libraries send "
+        "it: point them at this host. `/v1/batch` takes `{batch: [messages], sentAt}`; "
+        "`/v1/<call>` (or its first letter) one message of that call. The key is the write "
+        "key, as HTTP Basic user name (empty password) or the body's `writeKey`. A `track` "
+        "goes to the built-in `events` collection, or to the org's collection named as the "
+        "event (validated by its schema); `page` and `screen` to `pages`; `identify` merges "
+        "traits into the user's `users` record (an `anonymousId` stitches the visitor to "
+        "the user); `group` merges into `accounts` and makes the user a member; `alias` "
+        "stitches `previousId` to `userId`. `messageId` keys events and pages: a message "
+        "sent again is stored once. `timestamp` is corrected for the sender's clock: "
+        "receivedAt - (sentAt - originalTimestamp). Answers 200 `{success: true}` with "
+        "what was accepted and rejected (rejected messages are kept, with their reasons); "
+        "400 when none was valid.",
+    )
+    def post(self, request: Request, call: str) -> Response:
+        outcome = services.segment_ingest(org=self.org, call=call, payload=request.data,
+                                          received=timezone.now())
+        response = ingest_answer(outcome, request, org=self.org.slug)
+        if response.status_code < 300:
+            response.data = {"success": True, **response.data}
+            response.status_code = 200
+        return response

@@ -3,6 +3,11 @@ everywhere, or else from the body's `writeKey`, since `navigator.sendBeacon` can
 headers; the usage collector's calls carry a session token in the body. Failures are the same
 401 as elsewhere (a session's asks for a new session)."""
 
+import base64
+import binascii
+from typing import Any
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
@@ -14,6 +19,15 @@ from apps.orgs.selectors import api_key_by_raw
 from apps.tracker.sessions import CollectorSession, session_of
 
 
+def _key_of(raw: object) -> tuple[None, ApiKey]:
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_KEY_LENGTH:
+        raise exceptions.AuthenticationFailed()
+    key = api_key_by_raw(raw)
+    if key is None:
+        raise exceptions.AuthenticationFailed()
+    return (None, key)
+
+
 class BodyKeyAuthentication(ApiKeyAuthentication):
     """The key of the header, or else the body's `writeKey`."""
 
@@ -22,14 +36,35 @@ class BodyKeyAuthentication(ApiKeyAuthentication):
         if found is not None:
             return found
         raw = body_member(request, "writeKey")
-        if raw is None:
-            return None
-        if not isinstance(raw, str) or not raw or len(raw) > MAX_KEY_LENGTH:
-            raise exceptions.AuthenticationFailed()
-        key = api_key_by_raw(raw)
-        if key is None:
-            raise exceptions.AuthenticationFailed()
-        return (None, key)
+        return None if raw is None else _key_of(raw)
+
+
+class SegmentKeyAuthentication(BodyKeyAuthentication):
+    """The key as Segment's and RudderStack's libraries send it: HTTP Basic, the key as the
+    user name and an empty password; or the body's `writeKey`; or as anywhere in Sluice."""
+
+    def authenticate(self, request: Request) -> tuple[None, ApiKey] | None:
+        scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+        if scheme.lower() != "basic":
+            return super().authenticate(request)
+        try:
+            credentials = base64.b64decode(value.strip(), validate=True).decode()
+        except (binascii.Error, UnicodeDecodeError) as error:
+            raise exceptions.AuthenticationFailed() from error
+        return _key_of(credentials.partition(":")[0])
+
+    def authenticate_header(self, request: Request) -> str:
+        return 'Basic realm="Sluice"'
+
+
+class SegmentKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
+    target_class = SegmentKeyAuthentication
+    name = "SegmentBasic"
+    priority = 1
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {"type": "http", "scheme": "basic",
+                "description": "the write key as the user name, an empty password"}
 
 
 class SessionTokenAuthentication(BaseAuthentication):

@@ -163,11 +163,11 @@ def collector_record(item: Any, user: SessionUser, clock: Clock) -> tuple[str, d
     if kind == "page":
         properties = _properties(item)
         fields = _lift(item, properties, PAGE_FIELDS)
-        return BuiltinCollection.PAGES, {**common, **fields, "properties": _flat_map(properties)}
+        return BuiltinCollection.PAGES, {**common, **fields, "properties": flat_map(properties)}
     if kind == "track":
         properties = _properties(item)
         fields = _lift(item, properties, TRACK_FIELDS)
-        return BuiltinCollection.EVENTS, {**common, **fields, "properties": _flat_map(properties)}
+        return BuiltinCollection.EVENTS, {**common, **fields, "properties": flat_map(properties)}
     if kind == "identify":
         return BuiltinCollection.USERS, identify_record(item, user, user_id)
     raise ItemProblem("type", "unknown_type",
@@ -175,7 +175,7 @@ def collector_record(item: Any, user: SessionUser, clock: Clock) -> tuple[str, d
                       "\"identify\".")
 
 
-def _flat_map(values: dict[str, Any]) -> dict[str, Any]:
+def flat_map(values: dict[str, Any]) -> dict[str, Any]:
     return {str(name): _flat(value) for name, value in values.items()}
 
 
@@ -199,7 +199,7 @@ def identify_record(item: dict[str, Any], user: SessionUser, user_id: str | None
     account_id = item.get("accountId") or customer or user.account_id
     return {"userId": user_id, "accountId": account_id,
             "visitorId": item.get("visitorId"), **known,
-            "email": known.get("email") or user.email, "traits": _flat_map(traits)}
+            "email": known.get("email") or user.email, "traits": flat_map(traits)}
 
 
 def session_user_record(user: SessionUser) -> dict[str, Any]:

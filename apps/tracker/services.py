@@ -10,6 +10,7 @@ from typing import Any
 from apps.catalog import avro
 from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.builtins import SOURCE_NAME as BUILTIN_SOURCE
+from apps.catalog.builtins import builtin_collections_ensure, builtin_inherits
 from apps.catalog.models import Collection, Identifier
 from apps.core.codes import Code
 from apps.core.exceptions import FieldProblem, InvalidInput, TooLarge
@@ -18,7 +19,7 @@ from apps.ingestion.services import Outcome, batches_enqueue, collection_batch
 from apps.orgs.models import Org
 from apps.records.selectors import record_keys_existing
 from apps.records.services import Batch
-from apps.tracker import mapping
+from apps.tracker import mapping, segment
 from apps.tracker.mapping import Clock, ItemProblem, SessionUser
 from apps.tracker.selectors import collections_named
 from apps.tracker.sessions import CollectorSession
@@ -31,6 +32,7 @@ class Routed:
     index: int
     collection: str
     record: dict[str, Any]
+    partial: bool = False  # names only what changes of a profile
 
 
 def batch_of(payload: Any) -> list[Any]:
@@ -86,19 +88,24 @@ def _unusable(name: str, collection: Collection | None) -> dict[str, Any] | None
 
 def _batches(routed: list[Routed], collections: dict[str, Collection],
              outcome: Outcome) -> list[Batch]:
-    """One batch per collection, answers re-indexed to the items' places in the request."""
-    groups: dict[str, list[Routed]] = {}
+    """One batch per collection (and per kind: whole or partial records), answers re-indexed
+    to the items' places in the request. Built-in records take what they inherit (see
+    builtin_inherits)."""
+    groups: dict[tuple[str, bool], list[Routed]] = {}
     for item in routed:
         problem = _unusable(item.collection, collections.get(item.collection))
         if problem:
             _reject(outcome, item.index, [problem])
         else:
-            groups.setdefault(item.collection, []).append(item)
+            groups.setdefault((item.collection, item.partial), []).append(item)
+    inherits = builtin_inherits(collections)
     batches = []
-    for name, items in groups.items():
+    for (name, partial), items in groups.items():
         own = Outcome()
-        batches.append(collection_batch(collection=collections[name], outcome=own,
-                                        records=[item.record for item in items]))
+        batch = collection_batch(collection=collections[name], outcome=own, partial=partial,
+                                 records=[item.record for item in items])
+        batch.inherits = inherits.get(name)
+        batches.append(batch)
         outcome.accepted += own.accepted
         for entry in [*own.rejected, *own.warnings]:
             entry["index"] = items[entry["index"]].index
@@ -216,4 +223,46 @@ def collect_ingest(*, session: CollectorSession, payload: Any, received: datetim
     profiles = _batches(_profiles_missing(user, routed, collections), collections,
                         Outcome()) if routed else []
     batches_enqueue([*profiles, *_batches(routed, collections, outcome)], outcome)
+    return outcome
+
+
+# ---------------------------------------------------------------------------
+# Segment's Tracking API: POST /v1/batch, /v1/track, /v1/identify, ...
+# ---------------------------------------------------------------------------
+def segment_messages(call: str, payload: Any) -> list[Any]:
+    """The messages of a Segment request (`call`: a call's name, or "batch")."""
+    if not isinstance(payload, dict):
+        raise InvalidInput.field("body", Code.INVALID, "Send one JSON object: a message, or "
+                                 "{\"batch\": [messages...]} to /v1/batch.")
+    if call == "batch" and not isinstance(payload.get("batch"), list):
+        raise InvalidInput.field("batch", Code.REQUIRED if payload.get("batch") is None
+                                 else Code.INVALID, "`batch` must be a JSON array of messages.")
+    messages = segment.messages_of(call, payload)
+    limits.check_count(len(messages))
+    return messages
+
+
+def segment_ingest(*, org: Org, call: str, payload: Any, received: datetime) -> Outcome:
+    """Validates and queues, in one message, what a Segment request's messages make: tracks
+    in `events` (or the org's collection of the event's name), pages and screens in `pages`,
+    identify and alias in `users`, group in `accounts` and the user's membership. Answers
+    index the messages by their place in the batch."""
+    messages = segment_messages(call, payload)
+    collections = builtin_collections_ensure(org=org)
+    named = [m["event"] for m in messages if isinstance(m, dict) and m.get("type") == "track"
+             and isinstance(m.get("event"), str) and m["event"] not in collections]
+    own = collections_named(org=org, names=named)
+    fields = {name: avro.fields_of(collection.schema) for name, collection in own.items()}
+    outcome = Outcome()
+    routed: list[Routed] = []
+    for index, message in enumerate(messages):
+        if not _checked(message, index, outcome):
+            continue
+        try:
+            found = segment.message_records(message, received, payload.get("sentAt"), fields)
+        except ItemProblem as error:
+            _reject(outcome, index, [_problem(error)])
+            continue
+        routed += [Routed(index, r.collection, r.record, r.partial) for r in found]
+    batches_enqueue(_batches(routed, {**collections, **own}, outcome), outcome)
     return outcome

@@ -90,3 +90,26 @@ def test_ensuring_makes_the_built_in_collections_an_org_is_missing():
         ("pages", "accountId"): "accounts",
     }
     assert Identifier.objects.filter(org=org).count() == 12
+
+
+def test_built_ins_made_by_an_earlier_sluice_gain_the_fields_added_since():
+    """An org's events made before context and the sender's times existed gets them in a new
+    version on the next use, keeping a field of the org's own."""
+    from apps.catalog.services import schema_version_register
+
+    org = OrgFactory()
+    events = builtin_collections_ensure(org=org)["events"]
+    shipped = [f["name"] for f in events.schema["fields"]]
+    earlier = [f for f in events.schema["fields"] if f["name"] not in (
+        "context", "integrations", "originalTimestamp", "sentAt", "receivedAt")]
+    own = {"name": "plan", "type": ["null", "string"], "default": None}
+    schema_version_register(collection=events, schema={**events.schema,
+                                                       "fields": [*earlier, own]})
+    again = builtin_collections_ensure(org=org)["events"]
+    assert again.schema_version == 3
+    assert [f["name"] for f in again.schema["fields"]] == [
+        *(f["name"] for f in earlier), "plan",
+        "originalTimestamp", "sentAt", "receivedAt", "context", "integrations"]
+    assert set(shipped) < {f["name"] for f in again.schema["fields"]}
+    builtin_collections_ensure(org=org)
+    assert Collection.objects.get(pk=events.pk).schema_version == 3  # nothing more to add

@@ -52,3 +52,25 @@ def test_a_lost_key_is_replaced_and_the_old_one_revoked(database_url, server_url
     assert answers(made["writeKey"]) == 403  # a write key is of another kind: it still works
     missing = new_key(database_url, "NoSuchOrg")
     assert missing.returncode != 0 and "There is no org 'NoSuchOrg'" in missing.stderr
+
+
+def test_the_names_sluice_serves_under_v1_are_refused_as_slugs(database_url):
+    refused = create_org(database_url, "track")
+    assert refused.returncode == 1
+    assert "'track' is reserved: Sluice serves /v1/track itself. Choose another slug." in (
+        refused.stderr)
+
+
+def test_every_name_at_the_root_of_v1_is_reserved():
+    from django.urls import get_resolver
+
+    from apps.orgs.models import RESERVED_SLUGS
+
+    served = set()
+    for pattern in get_resolver().url_patterns:
+        route = str(pattern.pattern)
+        if route == "v1/":
+            served |= {str(p.pattern) for p in pattern.url_patterns}
+        elif route.startswith("v1/") and "<" not in route:
+            served.add(route.removeprefix("v1/"))
+    assert served and served <= RESERVED_SLUGS
