@@ -46,3 +46,8 @@ ensure_chromium() {
   if [ -x /usr/bin/chromium ]; then return; fi
   apt_install chromium
 }
+
+ensure_node() {  # Node and npm, for Segment's own libraries in tests/segment
+  if command -v npm >/dev/null 2>&1; then return; fi
+  apt_install nodejs npm
+}

@@ -7,6 +7,7 @@ sync_env test
 ensure_postgres
 ensure_redis
 ensure_chromium
+ensure_node
 export DJANGO_SETTINGS_MODULE=config.settings.test
 PY=.venv/bin/python
 mkdir -p var/static
@@ -21,5 +22,12 @@ DJANGO_SETTINGS_MODULE=config.settings.production DJANGO_ALLOWED_HOSTS=example.o
   DJANGO_SECRET_KEY="$($PY -c 'import secrets; print(secrets.token_urlsafe(50))')" \
   DATABASE_URL="$DATABASE_URL" REDIS_URL="$REDIS_URL" \
   $PY manage.py check --deploy --fail-level WARNING
+# Segment's libraries that tests/segment drive, as the lock pins them; again only when it changed
+SDKS=tests/segment/js
+if ! cmp -s "$SDKS/package-lock.json" "$SDKS/node_modules/.installed-lock.json"; then
+  echo "==> Segment's libraries (npm ci in $SDKS)"
+  npm ci --prefix "$SDKS" --no-audit --no-fund --loglevel=error
+  cp "$SDKS/package-lock.json" "$SDKS/node_modules/.installed-lock.json"
+fi
 echo "==> pytest"
 exec .venv/bin/pytest "$@"
