@@ -10,6 +10,8 @@ from typing import Any
 from apps.catalog.builtin_names import BuiltinCollection
 
 SYSTEM_FIELDS = ("eventId", "visitorId", "userId", "timestamp")
+# What the browser tracker puts on every item it sends (userId only once identify names one).
+STAMPED = ("eventId", "visitorId", "timestamp")
 # Where a built-in collection keeps what its schema has no field for.
 CATCH_ALL: dict[str, str] = {
     BuiltinCollection.PAGES: "properties", BuiltinCollection.EVENTS: "properties",
