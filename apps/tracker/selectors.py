@@ -11,6 +11,7 @@ from django.db.models import Q
 from apps.catalog import avro
 from apps.catalog.avro_examples import example_record
 from apps.catalog.models import Collection
+from apps.core.cache import catalog
 from apps.orgs.models import ApiKey, Org
 from apps.sources.models import Source
 from apps.tracker.mapping import STAMPED
@@ -66,10 +67,16 @@ def api_key_live(*, org_id: int, key_id: int) -> ApiKey | None:
 
 
 def collections_named(*, org: Org, names: Iterable[str]) -> dict[str, Collection]:
-    """The org's collections with these names, their identifiers and source loaded."""
-    found = Collection.objects.filter(org=org, name__in=set(names)).select_related(
-        "source").prefetch_related("identifiers")
-    return {collection.name: collection for collection in found}
+    """The org's collections with these names, their identifiers and source loaded. Kept in
+    each process while the catalog does not change (apps/core/cache.py)."""
+    wanted = sorted(set(names))
+
+    def load() -> dict[str, Collection]:
+        found = Collection.objects.filter(org=org, name__in=wanted).select_related(
+            "source").prefetch_related("identifiers")
+        return {collection.name: collection for collection in found}
+
+    return catalog.get(f"collections-named:{org.id}:{chr(31).join(wanted)}", load) or {}
 
 
 @dataclass(frozen=True)
