@@ -131,11 +131,13 @@ def _page(message: dict[str, Any], clock: Clock, sent_at: Any) -> Routed:
     seen = _object(_object(message, "context"), "page")
     page = {name: properties.pop(name, None) or seen.get(name) for name in PAGE_FIELDS}
     page["url"] = page["url"] or ""
-    return Routed(BuiltinCollection.PAGES, {
-        **_common(message, clock, sent_at), **page,
-        "name": _text(message.get("name") or properties.pop("name", None)),
-        "category": _text(message.get("category") or properties.pop("category", None)),
-        "properties": flat_map(properties)})
+    # the libraries copy a page's name and category into its properties too
+    named = {name: _text(message.get(name)) or _text(properties.get(name))
+             for name in ("name", "category")}
+    for name in named:
+        properties.pop(name, None)
+    return Routed(BuiltinCollection.PAGES, {**_common(message, clock, sent_at), **page,
+                                            **named, "properties": flat_map(properties)})
 
 
 def _identify(message: dict[str, Any]) -> Routed:

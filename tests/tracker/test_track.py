@@ -258,7 +258,7 @@ def test_a_preflight_from_an_allowed_origin_is_answered(api, web):
     assert answer.headers["Access-Control-Allow-Origin"] == SHOP
     assert answer.headers["Access-Control-Allow-Methods"] == "POST, OPTIONS"
     assert answer.headers["Access-Control-Allow-Headers"] == (
-        "Content-Type, x-api-key, Authorization")
+        "Content-Type, x-api-key, Authorization, X-Retry-Count")
 
 
 def test_another_origin_is_refused_without_cors_headers(api, web, orm):
