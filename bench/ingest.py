@@ -13,6 +13,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
+from typing import Any
 
 import psycopg
 from psycopg.types.json import Jsonb
@@ -57,6 +58,36 @@ def end_to_end(stack: Stack, conn: psycopg.Connection, records: list[dict[str, s
     with ThreadPoolExecutor(CLIENTS) as pool:
         list(pool.map(send, batches))
     done = wait_stored(conn, stack.collections["bulk"], len(records))
+    return len(records) / (done - start)
+
+
+def segment_end_to_end(stack: Stack, conn: psycopg.Connection,
+                       records: list[dict[str, str]]) -> float:
+    """The same records as Segment's libraries send them: `/v1/batch` of 100 track messages
+    named after the collection (so validated by the same schema), records/second from the
+    first request to the last visible."""
+    name = "segment"
+    messages = [{"type": "track", "event": name, "messageId": item["eventId"],
+                 "anonymousId": item["visitorId"], "timestamp": "2024-03-01T10:00:00.000Z",
+                 "context": {"library": {"name": "analytics-python", "version": "2.3.3"}},
+                 "properties": {k: v for k, v in item.items() if k not in ("eventId",
+                                                                           "visitorId")}}
+                for item in records]
+    batches = [messages[i:i + BATCH] for i in range(0, len(messages), BATCH)]
+    clients = threading.local()
+    host, port = stack.url.removeprefix("http://").split(":")
+
+    def send(batch: list[dict[str, Any]]) -> None:
+        if not hasattr(clients, "http"):
+            clients.http = Poster((host, int(port)), "", stack.write_key)
+        status, answer = clients.http.post("/v1/batch", {"batch": batch,
+                                                         "sentAt": "2024-03-01T10:00:01.000Z"})
+        assert status == 200, answer
+
+    start = time.monotonic()
+    with ThreadPoolExecutor(CLIENTS) as pool:
+        list(pool.map(send, batches))
+    done = wait_stored(conn, stack.collections[name], len(records))
     return len(records) / (done - start)
 
 
@@ -198,11 +229,12 @@ def main() -> None:
     sys.setswitchinterval(0.0005)
     records = bookings(args.records)
     gc.freeze()  # the load's own records never become garbage: no full sweeps over them
-    with running_stack(["bulk", "steady", "burst"]) as stack, psycopg.connect(
+    with running_stack(["bulk", "segment", "steady", "burst"]) as stack, psycopg.connect(
         DATABASE_URL, autocommit=True
     ) as conn:
         e2e = end_to_end(stack, conn, records)
         copy = raw_copy(records)
+        segment = segment_end_to_end(stack, conn, bookings(args.records))
         settle(conn)
         steady = steady_rate(stack, args.rate, args.seconds)
         fast = burst(stack, conn, 10)
@@ -222,6 +254,9 @@ def main() -> None:
          f"{fast:,.0f}"),
         ("6. peak memory, web processes (MB)", f"{web:.0f}"),
         ("   peak memory, worker processes (MB)", f"{worker:.0f}"),
+        ("7. Segment /v1/batch of 100 track messages, end to end (records/s)",
+         f"{segment:,.0f}"),
+        ("   ratio 7/1, to the data endpoint (goal >= 0.8)", f"{segment / e2e:.2f}"),
     ]
     for name, value in rows:
         print(f"{name:<72} {value:>10}")

@@ -8,11 +8,13 @@ from typing import Any
 import httpx
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, connections
 from django.test.utils import setup_databases, teardown_databases
+from playwright.sync_api import Browser, sync_playwright
 
 from apps.orgs.services import org_create
 from tests.live import ROOT, LiveProcess, start_server, start_worker
+from tests.tracker.browser import CHROMIUM, CHROMIUM_ARGS
 
 LOGS = ROOT / "var" / "test-logs"
 _org_numbers = itertools.count()
@@ -108,6 +110,19 @@ class Api(httpx.Client):
 def api(server_url: str, org: OrgKeys) -> Iterator[Api]:
     with Api(server_url, org) as client:
         yield client
+
+
+@pytest.fixture(scope="module")
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium for one test module. Playwright's sync API keeps an event loop
+    running in this thread, which Django takes for an async context; the tests' own ORM
+    reads are plain synchronous code, so that check is switched off while it runs."""
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+        connections.close_all()  # those opened while Playwright's loop ran
 
 
 def pytest_configure() -> None:

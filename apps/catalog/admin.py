@@ -40,8 +40,9 @@ class CollectionForm(forms.ModelForm):  # type: ignore[type-arg]
 @admin.register(Collection)
 class CollectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     form = CollectionForm
-    list_display = ["name", "org", "source", "event", "profile", "schema_version",
-                    "compatibility_mode", "updated_at"]
+    # few enough to fit 1280 px beside the filters: the source names its org, and event and
+    # profile are filters
+    list_display = ["name", "source", "schema_version", "compatibility_mode", "updated_at"]
     list_select_related = ["org", "source__org"]
     list_filter = ["org", "event", "profile", "compatibility"]
     search_fields = ["name"]

@@ -1,8 +1,8 @@
 """Everything Avro, in the one module that imports fastavro. It checks and parses schemas and
 validates records, and reports problems as `(field path, message)` pairs. It knows nothing of
 HTTP or the ORM, so the API, the admin and ingestion share it. Its plain-Python parts are
-avro_schemas (what a schema may say) and avro_values (what a value may be, and how it is
-stored)."""
+avro_schemas (what a schema may say), avro_values (what a value may be, and how it is
+stored) and avro_examples (a value of each type, to show senders)."""
 
 import io
 import re

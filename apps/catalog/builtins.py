@@ -5,6 +5,7 @@ collection; they are read like any collection."""
 
 import json
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -48,6 +49,7 @@ BUILTINS = (
     Builtin(BuiltinCollection.PAGES, "eventId", profile=False, references=(
         ("userId", USERS), ("accountId", ACCOUNTS)), inherits=(("accountId", "userId", USERS),)),
 )
+BUILTIN_NAMES = frozenset(builtin.name for builtin in BUILTINS)
 
 
 def builtin_inherits(collections: dict[str, Collection]) -> dict[str, list[list[object]]]:
@@ -106,18 +108,32 @@ def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
     return existing
 
 
+@cache
 def _shipped_schema(name: str) -> dict[str, Any]:
     schema: dict[str, Any] = json.loads((SCHEMAS / f"{name}.avsc").read_text())
     return schema
+
+
+def _fields_missing(collection: Collection) -> list[dict[str, Any]]:
+    """The fields Sluice ships in the built-in collection that it lacks (an earlier Sluice
+    made it)."""
+    have = {field["name"] for field in collection.schema["fields"]}
+    return [field for field in _shipped_schema(collection.name)["fields"]
+            if field["name"] not in have]
+
+
+def builtins_current(collections: dict[str, Collection]) -> bool:
+    """Whether `collections` (an org's, by name) hold every built-in one, each with every
+    field Sluice ships: if not, builtin_collections_ensure makes them so."""
+    return all(builtin.name in collections and not _fields_missing(collections[builtin.name])
+               for builtin in BUILTINS)
 
 
 def _fields_added(collection: Collection) -> None:
     """Registers a new version of a built-in collection made by an earlier Sluice, with the
     fields Sluice has added to it since (each optional, with a default); the fields of its
     own that the org added stay."""
-    have = {field["name"] for field in collection.schema["fields"]}
-    added = [field for field in _shipped_schema(collection.name)["fields"]
-             if field["name"] not in have]
+    added = _fields_missing(collection)
     if added:
         services.schema_version_register(collection=collection, schema={
             **collection.schema, "fields": [*collection.schema["fields"], *added]})

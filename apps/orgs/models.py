@@ -24,7 +24,7 @@ class Compatibility(models.TextChoices):
 RESERVED_SLUGS = frozenset({
     "schema", "docs", "redoc", "health", "metrics",  # Sluice's own
     "batch", "identify", "track", "page", "screen", "group", "alias",  # Segment's calls
-    "i", "t", "p", "s", "g", "a", "b",  # and their short forms
+    "i", "t", "p", "s", "g", "a", "b", "m",  # their short forms, the browser's metrics
 })
 
 

@@ -1,32 +1,53 @@
+import json
+from typing import Any
+
 from django.contrib import admin
-from django.utils.html import format_html
+from django.http import HttpRequest, HttpResponse
+from django.templatetags.static import static
 
 from apps.sources.models import Source
+from apps.tracker.selectors import track_example
 
+SCRIPT = "tracker/sluice.min.js"
 SNIPPET = (
-    '<script src="https://YOUR-SLUICE-HOST/static/tracker/sluice.min.js"\n'
+    '<script src="{script}"\n'
     '        data-org="{org}" data-tracker-id="{tracker}"\n'
     '        data-write-key="YOUR_WRITE_KEY"></script>\n'
     "<script>\n"
-    '  // then, anywhere on the page:\n'
-    '  window._intempt["{tracker}"].track("flight-booking", {{"bookingId": "1"}});\n'
+    "  // then, anywhere on the page:\n"
+    '  window._intempt["{tracker}"].track({collection},\n'
+    "    {fields});\n"
     "</script>"
 )
 
 
+def tracker_snippet(request: HttpRequest, source: Source) -> str | None:
+    """What a web page adds to send this source's records, its script from the host that
+    serves this admin page; None for a source without a tracker."""
+    if source.type != Source.Type.WEB or not source.tracker_id:
+        return None
+    example = track_example(org=source.org, source=source)
+    return SNIPPET.format(script=request.build_absolute_uri(static(SCRIPT)),
+                          org=source.org.slug, tracker=source.tracker_id,
+                          collection=json.dumps(example.collection),
+                          fields=json.dumps(example.fields, ensure_ascii=False))
+
+
 @admin.register(Source)
 class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A source's page ends with its tracker snippet
+    (templates/admin/sources/source/change_form.html)."""
+
     list_display = ["name", "org", "type", "title", "tracker_id", "created_at"]
     list_select_related = ["org"]
     list_filter = ["type", "org"]
     search_fields = ["name", "title"]
-    readonly_fields = ["tracker_id", "tracker_snippet", "created_at"]
+    readonly_fields = ["tracker_id", "created_at"]
 
-    @admin.display(description="tracker snippet")
-    def tracker_snippet(self, source: Source) -> str:
-        """What a web page adds to send this source's records (keys are never shown again:
-        put the org's write key in)."""
-        if source.type != Source.Type.WEB or not source.tracker_id:
-            return "Only web sources have a tracker."
-        return format_html("<pre>{}</pre>", SNIPPET.format(org=source.org.slug,
-                                                           tracker=source.tracker_id))
+    def render_change_form(self, request: HttpRequest, context: dict[str, Any],
+                           add: bool = False, change: bool = False, form_url: str = "",
+                           obj: Source | None = None) -> HttpResponse:
+        # the snippet needs the request (its host), which readonly fields are not given
+        if obj is not None:
+            context["tracker_snippet"] = tracker_snippet(request, obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)

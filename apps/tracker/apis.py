@@ -7,6 +7,7 @@ from typing import Any, cast
 from django.utils import timezone
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -235,3 +236,22 @@ class SegmentApi(BrowserAPIView, IngestAPIView):
             response.data = {"success": True, **response.data}
             response.status_code = 200
         return response
+
+
+class SegmentMetricsApi(BrowserAPIView):
+    """Segment's browser library reports its own delivery metrics to `<apiHost>/m`: taken and
+    dropped here, so that they go nowhere else and the page logs no error."""
+
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
+
+    def preflight_allows(self, origin: str) -> bool:
+        return True
+
+    def answer_allows(self, origin: str) -> bool:
+        return True
+
+    @extend_schema(request=None, responses={204: None}, auth=[],
+                   description="Segment's browser library's own metrics: taken and dropped.")
+    def post(self, request: Request) -> Response:
+        return Response(status=204)

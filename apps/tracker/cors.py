@@ -16,7 +16,8 @@ from apps.core.errors import error_json
 from apps.core.exceptions import Forbidden
 
 ALLOW_METHODS = "POST, OPTIONS"
-ALLOW_HEADERS = "Content-Type, x-api-key, Authorization"
+# X-Retry-Count: Segment's browser library sends it on its retries
+ALLOW_HEADERS = "Content-Type, x-api-key, Authorization, X-Retry-Count"
 PREFLIGHT_MAX_AGE = "600"
 
 

@@ -10,6 +10,8 @@ from typing import Any
 from apps.catalog.builtin_names import BuiltinCollection
 
 SYSTEM_FIELDS = ("eventId", "visitorId", "userId", "timestamp")
+# What the browser tracker puts on every item it sends (userId only once identify names one).
+STAMPED = ("eventId", "visitorId", "timestamp")
 # Where a built-in collection keeps what its schema has no field for.
 CATCH_ALL: dict[str, str] = {
     BuiltinCollection.PAGES: "properties", BuiltinCollection.EVENTS: "properties",
@@ -95,9 +97,11 @@ def tracker_record(item: dict[str, Any], schema_fields: dict[str, Any], clock: C
     if not isinstance(fields, dict):
         raise ItemProblem("fields", "invalid", "`fields` must be a JSON object.")
     record = dict(fields)
-    for name, value in system_fields(item, clock).items():
-        if name in schema_fields and record.get(name) is None and value is not None:
-            record[name] = value
+    for name in SYSTEM_FIELDS:
+        if name in schema_fields and record.get(name) is None:
+            value = clock.event_time(item.get(name)) if name == "timestamp" else item.get(name)
+            if value is not None:
+                record[name] = value
     if "timestamp" in schema_fields and "timestamp" not in fields and "timestamp" in record:
         record["timestamp"] = _as_field_time(record["timestamp"], schema_fields["timestamp"])
     return record

@@ -5,7 +5,6 @@ identify to `users`, a group to `accounts` and the user's membership, an alias t
 record that stitches the previous id to the user. Pure functions: no HTTP, no ORM."""
 
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from apps.catalog.builtin_names import BuiltinCollection
@@ -80,16 +79,16 @@ def _common(message: dict[str, Any], clock: Clock, sent_at: Any) -> dict[str, An
     }
 
 
-def message_records(message: Any, received: datetime, sent_at: Any,
+def message_records(message: Any, clock: Clock, sent_at: Any,
                     own: dict[str, dict[str, Any]]) -> list[Routed]:
-    """The records of one message received at `received`; `sent_at` is the batch's (a
-    message's own comes first), `own` the fields (`{name: type}`) of the org's collections
-    that a track may name (it then goes there)."""
+    """The records of one message; `clock` and `sent_at` are the batch's (a message's own
+    `sentAt` comes first), `own` the fields (`{name: type}`) of the org's collections that a
+    track may name (it then goes there)."""
     if not isinstance(message, dict):
         raise ItemProblem(None, "not_an_object", "A message is a JSON object.")
     call = message.get("type")
-    sent_at = message.get("sentAt") or sent_at
-    clock = Clock.of(received, sent_at)
+    if message.get("sentAt"):
+        sent_at, clock = message["sentAt"], Clock.of(clock.received, message["sentAt"])
     if call == "track":
         return [_track(message, clock, sent_at, own)]
     if call in ("page", "screen"):
@@ -132,11 +131,13 @@ def _page(message: dict[str, Any], clock: Clock, sent_at: Any) -> Routed:
     seen = _object(_object(message, "context"), "page")
     page = {name: properties.pop(name, None) or seen.get(name) for name in PAGE_FIELDS}
     page["url"] = page["url"] or ""
-    return Routed(BuiltinCollection.PAGES, {
-        **_common(message, clock, sent_at), **page,
-        "name": _text(message.get("name") or properties.pop("name", None)),
-        "category": _text(message.get("category") or properties.pop("category", None)),
-        "properties": flat_map(properties)})
+    # the libraries copy a page's name and category into its properties too
+    named = {name: _text(message.get(name)) or _text(properties.get(name))
+             for name in ("name", "category")}
+    for name in named:
+        properties.pop(name, None)
+    return Routed(BuiltinCollection.PAGES, {**_common(message, clock, sent_at), **page,
+                                            **named, "properties": flat_map(properties)})
 
 
 def _identify(message: dict[str, Any]) -> Routed:

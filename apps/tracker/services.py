@@ -9,8 +9,13 @@ from typing import Any
 
 from apps.catalog import avro
 from apps.catalog.builtin_names import BuiltinCollection
+from apps.catalog.builtins import (
+    BUILTIN_NAMES,
+    builtin_collections_ensure,
+    builtin_inherits,
+    builtins_current,
+)
 from apps.catalog.builtins import SOURCE_NAME as BUILTIN_SOURCE
-from apps.catalog.builtins import builtin_collections_ensure, builtin_inherits
 from apps.catalog.models import Collection, Identifier
 from apps.core.codes import Code
 from apps.core.exceptions import FieldProblem, InvalidInput, TooLarge
@@ -92,9 +97,11 @@ def _batches(routed: list[Routed], collections: dict[str, Collection],
     to the items' places in the request. Built-in records take what they inherit (see
     builtin_inherits)."""
     groups: dict[tuple[str, bool], list[Routed]] = {}
+    problems = {name: _unusable(name, collections.get(name))
+                for name in {item.collection for item in routed}}
     for item in routed:
-        problem = _unusable(item.collection, collections.get(item.collection))
-        if problem:
+        problem = problems[item.collection]
+        if problem is not None:
             _reject(outcome, item.index, [problem])
         else:
             groups.setdefault((item.collection, item.partial), []).append(item)
@@ -248,21 +255,25 @@ def segment_ingest(*, org: Org, call: str, payload: Any, received: datetime) -> 
     identify and alias in `users`, group in `accounts` and the user's membership. Answers
     index the messages by their place in the batch."""
     messages = segment_messages(call, payload)
-    collections = builtin_collections_ensure(org=org)
-    named = [m["event"] for m in messages if isinstance(m, dict) and m.get("type") == "track"
-             and isinstance(m.get("event"), str) and m["event"] not in collections]
-    own = collections_named(org=org, names=named)
-    fields = {name: avro.fields_of(collection.schema) for name, collection in own.items()}
+    names = [*BUILTIN_NAMES, *(m["event"] for m in messages if isinstance(m, dict)
+                               and m.get("type") == "track" and isinstance(m.get("event"), str))]
+    collections = collections_named(org=org, names=names)
+    if not builtins_current(collections):  # an org made by an earlier Sluice
+        builtin_collections_ensure(org=org)
+        collections = collections_named(org=org, names=names)
+    fields = {name: avro.fields_of(collection.schema) for name, collection in collections.items()
+              if name not in BUILTIN_NAMES}
     outcome = Outcome()
     routed: list[Routed] = []
+    clock = Clock.of(received, payload.get("sentAt"))
     for index, message in enumerate(messages):
         if not _checked(message, index, outcome):
             continue
         try:
-            found = segment.message_records(message, received, payload.get("sentAt"), fields)
+            found = segment.message_records(message, clock, payload.get("sentAt"), fields)
         except ItemProblem as error:
             _reject(outcome, index, [_problem(error)])
             continue
         routed += [Routed(index, r.collection, r.record, r.partial) for r in found]
-    batches_enqueue(_batches(routed, {**collections, **own}, outcome), outcome)
+    batches_enqueue(_batches(routed, collections, outcome), outcome)
     return outcome

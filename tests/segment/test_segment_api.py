@@ -55,7 +55,8 @@ def test_a_batch_of_every_call_lands_where_the_readme_says(api, worker, orm):
          "integrations": {"All": True, "Mixpanel": False}},
         {"type": "page", "messageId": ids["page"], "userId": "u1", "name": "Pricing",
          "category": "Docs", "properties": {"url": "https://acme.example/pricing",
-                                            "title": "Pricing", "plan": "pro"},
+                                            "title": "Pricing", "plan": "pro",
+                                            "category": "Docs", "name": "Pricing"},
          "timestamp": ORIGINAL},
         {"type": "screen", "messageId": ids["screen"], "anonymousId": "anon-2",
          "name": "Home", "context": {"page": {"url": "app://home"}}},
@@ -182,12 +183,28 @@ def test_a_wrong_or_missing_key_is_a_401_json(api, headers, orm):
     assert answer.json()["code"] == "not_authenticated"
 
 
-def test_a_page_of_any_origin_may_send(api, worker, orm):
+def test_a_page_of_any_origin_may_send_and_retry(api, worker, orm):
+    """As Segment's browser library sends: Basic auth and, on a retry, X-Retry-Count, both
+    asked for in the preflight; one call a request, or batches to /v1/b."""
     origin = "https://any-shop.example"
     preflight = httpx.options(f"{api.root}/v1/t", headers={
-        "Origin": origin, "Access-Control-Request-Method": "POST"})
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "authorization,x-retry-count"})
     assert (preflight.status_code, preflight.headers["Access-Control-Allow-Origin"]) == (
         204, origin)
+    allowed = preflight.headers["Access-Control-Allow-Headers"].lower().split(", ")
+    assert {"authorization", "x-retry-count"} <= set(allowed)
     answer = send(api, "t", {"event": "x", "anonymousId": "v", "messageId": message_id()},
-                  Origin=origin)
+                  Origin=origin, **{"X-Retry-Count": "1"})
     assert answer.headers["Access-Control-Allow-Origin"] == origin
+    batched = message_id()
+    assert send(api, "b", {"batch": [{"type": "track", "event": "y", "anonymousId": "v",
+                                      "messageId": batched}]}).status_code == 200
+    assert [e["eventId"] for e in read(api, "events", event="y")] == [batched]
+
+
+def test_the_browser_librarys_own_metrics_are_taken_and_dropped(api, orm):
+    answer = httpx.post(f"{api.root}/v1/m", content='{"series": []}',
+                        headers={"Content-Type": "text/plain", "Origin": "https://a.example"})
+    assert (answer.status_code, answer.headers["Access-Control-Allow-Origin"]) == (
+        204, "https://a.example")

@@ -2,12 +2,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from django.db import connections
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from tests.fixtures import schema
 from tests.helpers import create_collection, create_identifier, create_source
-from tests.tracker.browser import CHROMIUM, CHROMIUM_ARGS, PageServer, SwitchProxy
+from tests.tracker.browser import PageServer, SwitchProxy
 
 SHOP = "http://shop.example"
 
@@ -20,19 +19,6 @@ def web(api: Any, worker: Any) -> dict[str, Any]:
     collection = create_collection(api, source["id"], avro=schema("flight-booking"))
     create_identifier(api, collection["id"])
     return {"source": source, "collection": collection, "trackerId": source["trackerId"]}
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Headless Chromium for one test module. Playwright's sync API keeps an event loop
-    running in this thread, which Django takes for an async context; the tests' own ORM
-    reads are plain synchronous code, so that check is switched off while it runs."""
-    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
-        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-        connections.close_all()  # those opened while Playwright's loop ran
 
 
 @pytest.fixture

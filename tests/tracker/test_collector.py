@@ -55,7 +55,13 @@ def on_server_clock(data):
     before it sent, and the server's clock is what is kept."""
     stamp = datetime.fromisoformat(data.pop("timestamp").replace("Z", "+00:00"))
     assert abs(datetime.now(UTC) - timedelta(seconds=5) - stamp) < timedelta(seconds=10)
+    received = datetime.fromisoformat(data.pop("receivedAt").replace("Z", "+00:00"))
+    assert abs(datetime.now(UTC) - received) < timedelta(seconds=10)
     return data
+
+
+# what a collector call leaves empty of the fields Segment's calls fill
+UNSENT = {"originalTimestamp": None, "sentAt": None, "context": {}, "integrations": {}}
 
 
 def records_of(api, name, count):
@@ -97,13 +103,14 @@ def test_page_track_and_identify_land_in_the_builtin_collections(api, collector,
         "eventId": page["eventId"], "url": "https://app.acme.example/projects?id=1",
         "title": "Projects", "referrer": "https://acme.example/", "path": "/projects",
         "userId": "ann@acme.example", "accountId": "acme.example", "visitorId": "v-1",
-        "properties": {"environment": "dev", "subscription": "premium"}}
+        "properties": {"environment": "dev", "subscription": "premium"},
+        "name": None, "category": None, **UNSENT}
     events = {r["data"]["event"]: r["data"] for r in records_of(api, "events", 2)}
     assert on_server_clock(events["view more clicked"]) == {
         "eventId": track["eventId"], "event": "view more clicked",
         "feature": "product details", "userId": "ann@acme.example",
         "accountId": "acme.example", "productId": None, "visitorId": "v-1",
-        "properties": {"projectId": "075129da"}}
+        "properties": {"projectId": "075129da"}, **UNSENT}
     assert events["saved"]["userId"] == "u-42"
     users = {r["data"]["userId"]: r["data"] for r in records_of(api, "users", 2)}
     assert users == {
@@ -207,12 +214,12 @@ def test_the_key_alone_starts_a_session_whose_calls_are_keyed_by_visitor(api, co
     assert on_server_clock(stored_page["data"]) == {
         "eventId": page["eventId"], "url": "https://app.acme.example/", "title": "Home",
         "referrer": None, "path": "/", "userId": None, "accountId": None, "visitorId": "v-1",
-        "properties": {}}
+        "properties": {}, "name": None, "category": None, **UNSENT}
     [event] = records_of(api, "events", 1)
     assert on_server_clock(event["data"]) == {
         "eventId": track["eventId"], "event": "signed up", "feature": "onboarding",
         "userId": None, "accountId": None, "productId": None, "visitorId": "v-1",
-        "properties": {}}
+        "properties": {}, **UNSENT}
     assert api.get("/collections/users/data").json()["_embedded"]["records"] == []
     assert api.get("/collections/accounts/data").json()["_embedded"]["records"] == []
 

@@ -101,7 +101,9 @@ def test_the_timestamp_is_corrected_by_the_senders_clock_skew(api, web, orm):
     assert row.data == {"eventId": sent["eventId"], "url": "https://shop.example/a",
                         "title": "A", "referrer": None, "path": "/a", "userId": None,
                         "accountId": None, "visitorId": "v-1", "properties": {},
-                        "timestamp": row.data["timestamp"]}
+                        "timestamp": row.data["timestamp"], "name": None, "category": None,
+                        "originalTimestamp": None, "sentAt": None, "context": {},
+                        "integrations": {}, "receivedAt": row.data["receivedAt"]}
 
 
 def test_the_own_api_maps_page_and_identify_onto_the_builtin_schemas(api, web, orm):
@@ -224,7 +226,8 @@ def test_the_batch_goes_to_the_queue_as_one_message(api, web, orm, monkeypatch):
     from apps.orgs.models import Org
 
     messages = []
-    monkeypatch.setattr(services, "batches_enqueue", messages.append)
+    monkeypatch.setattr(services, "batches_enqueue",
+                        lambda batches, outcome=None: messages.append(batches))
     outcome = services.track_ingest(
         org=Org.objects.get(slug=api.org.slug), received=datetime.now(UTC),
         payload={"batch": [item(), item("pages", fields={"url": "u"}), item()]})
@@ -255,7 +258,7 @@ def test_a_preflight_from_an_allowed_origin_is_answered(api, web):
     assert answer.headers["Access-Control-Allow-Origin"] == SHOP
     assert answer.headers["Access-Control-Allow-Methods"] == "POST, OPTIONS"
     assert answer.headers["Access-Control-Allow-Headers"] == (
-        "Content-Type, x-api-key, Authorization")
+        "Content-Type, x-api-key, Authorization, X-Retry-Count")
 
 
 def test_another_origin_is_refused_without_cors_headers(api, web, orm):
