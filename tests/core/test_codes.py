@@ -66,8 +66,9 @@ def _code_places(node: ast.AST) -> list[ast.expr]:
         named = any(_name(target) in ("code", "default_code") for target in node.targets)
         return [node.value] if named else []
     if isinstance(node, ast.Dict):
+        # a record may have a field named code: only a code-like value is taken for one
         return [value for key, value in zip(node.keys, node.values, strict=True)
-                if isinstance(key, ast.Constant) and key.value == "code"]
+                if isinstance(key, ast.Constant) and key.value == "code" and _code_like(value)]
     if isinstance(node, ast.Call):
         index = CODE_ARGUMENT.get(ast.unparse(node.func))
         return node.args[index:index + 1] if index is not None else []

@@ -38,14 +38,16 @@ def test_a_killed_worker_loses_nothing_and_duplicates_nothing(api, make_org, iso
         return answer.status_code
 
     with ThreadPoolExecutor(max_workers=4) as pool:
-        answers = [pool.submit(send, batch) for batch in batches]
+        answers = [pool.submit(send, batch) for batch in batches[:len(batches) // 2]]
         # Kill while the worker is storing and holds batches it has taken and not stored, with
-        # the rest of the load still arriving: a table lock holds its write until the kill, so
-        # the moment cannot be missed however fast the machine.
+        # the rest of the load still arriving: a table lock holds its write until the kill, and
+        # the second half of the load is sent only once the lock is held, so the moment cannot
+        # be missed however fast the machine or slow the worker's start.
         wait_for(lambda: Record.objects.filter(collection_id=coll_id).exists(), timeout=60,
                  interval=0.005)
         with psycopg.connect(database_url) as locker:
             locker.execute("LOCK TABLE records_record IN SHARE ROW EXCLUSIVE MODE")
+            answers += [pool.submit(send, batch) for batch in batches[len(batches) // 2:]]
             held = wait_for(stack.claimed, timeout=60, interval=0.005)
             stack.workers[0].kill()
         statuses = {answer.result() for answer in answers}
