@@ -16,7 +16,7 @@ import fastavro
 import fastavro.schema
 import fastavro.validation
 
-from apps.catalog.avro_schemas import Problem, SchemaChecker, default_problems, nul_problems
+from apps.catalog.avro_schemas import Problem, SchemaChecker, default_problems, text_problems
 from apps.catalog.avro_values import (
     DECIMAL_TEXT,
     NUMBER_LOGICAL_TYPES,
@@ -42,7 +42,7 @@ def record_schema_problems(schema: Any, path: str = "schema") -> list[Problem]:
                  '"fields": [...]}.')]
     checker = SchemaChecker()
     checker.check_record(schema, path, "")
-    problems = nul_problems(schema, path) + checker.problems
+    problems = text_problems(schema, path) + checker.problems
     if problems:
         return problems
     names: dict[str, Any] = {}

@@ -185,18 +185,30 @@ def _branch_kind(branch: Any) -> str:
     return str(branch)
 
 
-def nul_problems(value: Any, path: str) -> list[Problem]:
-    """The NUL characters anywhere in a schema: PostgreSQL JSON, which keeps schemas, cannot
-    hold them."""
+def text_problems(value: Any, path: str) -> list[Problem]:
+    """The strings anywhere in a schema that PostgreSQL JSON, which keeps schemas, cannot
+    hold: a NUL character, or a lone UTF-16 surrogate (which has no UTF-8 form)."""
     if isinstance(value, str):
-        return [(path, "Sluice keeps schemas as PostgreSQL JSON, which cannot hold the NUL "
-                 "character (\\u0000): leave it out.")] if "\x00" in value else []
+        return _text_problem(value, path)
     if isinstance(value, list):
         return [problem for index, item in enumerate(value)
-                for problem in nul_problems(item, f"{path}[{index}]")]
+                for problem in text_problems(item, f"{path}[{index}]")]
     if isinstance(value, dict):
         return [problem for key, item in value.items()
-                for problem in nul_problems(key, path) + nul_problems(item, f"{path}.{key}")]
+                for problem in text_problems(key, path) + text_problems(item, f"{path}.{key}")]
+    return []
+
+
+def _text_problem(text: str, path: str) -> list[Problem]:
+    if "\x00" in text:
+        return [(path, "Sluice keeps schemas as PostgreSQL JSON, which cannot hold the NUL "
+                 "character (\\u0000): leave it out.")]
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return [(path.encode("utf-8", "backslashreplace").decode("utf-8"),
+                 "A lone UTF-16 surrogate (\\ud800-\\udfff without its pair) is not text: "
+                 "send the whole character, or leave it out.")]
     return []
 
 

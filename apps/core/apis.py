@@ -22,9 +22,9 @@ class OrgAPIView(APIView):
     body_required = False  # True: a POST or PUT without a body is refused
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        if not hasattr(self, str(request.method).lower()):  # a wrong method is wrong for any key
+        if not hasattr(self, str(request.method).lower()):  # wrong with any key, or none
             self.http_method_not_allowed(request)
+        super().initial(request, *args, **kwargs)
         self.key = org_key_checked(
             request, org_in_url=kwargs.get("org", "") if self.org_in_url else None,
             write_key_methods=self.write_key_methods)

@@ -6,7 +6,7 @@ from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
-from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.schemas.inspectors import ViewInspector
@@ -20,6 +20,7 @@ from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.errors import problem
 from apps.core.exceptions import InvalidInput
+from apps.core.renderers import JSONRenderer
 from apps.core.serializers import IdField, LinksField
 from apps.ingestion import limits, services
 from apps.ingestion.links import Receipt

@@ -58,8 +58,8 @@ def _unstorable(value: Any, path: str, depth: int) -> tuple[str, str, str] | Non
         return (path, Code.OUT_OF_RANGE, f"{value} does not fit any Avro number (a 64-bit long).")
     if isinstance(value, dict):
         for key, item in value.items():
-            found = _bad_string(key, f"{path}.{key}") or _unstorable(item, f"{path}.{key}",
-                                                                       depth + 1)
+            found = _bad_string(key, f"{path}.{_readable(key)}") or _unstorable(
+                item, f"{path}.{key}", depth + 1)
             if found:
                 return found
     elif isinstance(value, list):
@@ -78,3 +78,8 @@ def _bad_string(value: str, path: str) -> tuple[str, str, str] | None:
     except UnicodeEncodeError:
         return (path, Code.LONE_SURROGATE, "Strings may not contain a lone UTF-16 surrogate.")
     return None
+
+
+def _readable(name: str) -> str:
+    """A field's name as a path can show it: a lone surrogate or a NUL as its escape."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")

@@ -1,5 +1,6 @@
 """API keys from `Authorization: ApiKey <key>` or `x-api-key: <key>`. Every failure (missing,
-malformed, unknown or revoked) is the same 401, whatever the URL names."""
+malformed, unknown, revoked, or two credentials that disagree) is the same 401, whatever the
+URL names."""
 
 from typing import Any
 
@@ -14,15 +15,26 @@ from apps.orgs.selectors import api_key_by_raw
 MAX_KEY_LENGTH = 100
 
 
-def raw_key_of(request: Request) -> str | None:
-    """The key the request carries, or None when it carries none."""
-    header = request.headers.get("Authorization", "")
-    if header:
-        scheme, _, value = header.partition(" ")
-        if scheme.lower() in ("apikey", "bearer"):
-            return value.strip()
+def agreed(*carried: str | None) -> str | None:
+    """The one key a request carries in its places (None where a place is empty): None when
+    it carries none, "" (refused) when two places disagree."""
+    keys = {key for key in carried if key is not None}
+    if len(keys) > 1:
         return ""
-    return request.headers.get("x-api-key")
+    return keys.pop() if keys else None
+
+
+def raw_key_of(request: Request) -> str | None:
+    """The key the request carries, or None when it carries none; "" (refused) when it is
+    malformed, or when `Authorization` and `x-api-key` name different keys."""
+    header = request.headers.get("Authorization", "")
+    named = request.headers.get("x-api-key")
+    if not header:
+        return named
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() not in ("apikey", "bearer"):
+        return ""
+    return agreed(value.strip(), None if named is None else named.strip())
 
 
 class ApiKeyAuthentication(BaseAuthentication):

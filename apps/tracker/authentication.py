@@ -13,7 +13,7 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from apps.core.parsers import body_member
-from apps.orgs.authentication import MAX_KEY_LENGTH, ApiKeyAuthentication
+from apps.orgs.authentication import MAX_KEY_LENGTH, ApiKeyAuthentication, agreed, raw_key_of
 from apps.orgs.models import ApiKey
 from apps.orgs.selectors import api_key_by_raw
 from apps.tracker.sessions import CollectorSession, session_of
@@ -29,14 +29,23 @@ def _key_of(raw: object) -> tuple[None, ApiKey]:
 
 
 class BodyKeyAuthentication(ApiKeyAuthentication):
-    """The key of the header, or else the body's `writeKey`."""
+    """The key of the header, or else the body's `writeKey`; both, when both are sent, the
+    same."""
 
     def authenticate(self, request: Request) -> tuple[None, ApiKey] | None:
-        found = super().authenticate(request)
-        if found is not None:
+        return self.key_of(request, raw_key_of(request))
+
+    @staticmethod
+    def key_of(request: Request, raw: str | None) -> tuple[None, ApiKey] | None:
+        """The key of the header (`raw`), checked first; and the body's `writeKey`, which
+        must be the same when both are sent."""
+        found = None if raw is None else _key_of(raw)
+        written = body_member(request, "writeKey")
+        if written is None:
             return found
-        raw = body_member(request, "writeKey")
-        return None if raw is None else _key_of(raw)
+        if found is not None and written != raw:
+            raise exceptions.AuthenticationFailed()
+        return found or _key_of(written)
 
 
 class SegmentKeyAuthentication(BodyKeyAuthentication):
@@ -51,7 +60,9 @@ class SegmentKeyAuthentication(BodyKeyAuthentication):
             credentials = base64.b64decode(value.strip(), validate=True).decode()
         except (binascii.Error, UnicodeDecodeError) as error:
             raise exceptions.AuthenticationFailed() from error
-        return _key_of(credentials.partition(":")[0])
+        named = request.headers.get("x-api-key")
+        return self.key_of(request, agreed(credentials.partition(":")[0],
+                                           None if named is None else named.strip()))
 
     def authenticate_header(self, request: Request) -> str:
         return 'Basic realm="Sluice"'

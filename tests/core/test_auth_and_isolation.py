@@ -62,7 +62,11 @@ def test_every_failure_to_authenticate_is_the_same_401_whatever_exists(api, cata
     api_key_revoke(key=revoked)
     bad_headers = [{}, {"Authorization": "Basic eDp5"}, {"Authorization": "ApiKey"},
                    {"Authorization": "ApiKey sluice_sk_unknown"}, {"x-api-key": "nope"},
-                   {"x-api-key": "x" * 500}]
+                   {"x-api-key": "x" * 500},
+                   # two credentials that disagree, however valid each is
+                   {"Authorization": f"ApiKey {api.org.secret_key}", "x-api-key": "nope"},
+                   {"Authorization": f"ApiKey {api.org.secret_key}",
+                    "x-api-key": api.org.write_key}]
     paths = [("GET", f"/collections/{catalog['collection']['id']}"), ("GET", "/collections/1"),
              ("POST", "/sources")]
     for headers in bad_headers:

@@ -200,7 +200,8 @@ def test_a_collection_without_primary_identifier_rejects_only_its_items(api, web
     ({}, 400, "batch"), ({"batch": {}}, 400, "batch"), ([], 400, "body"),
 ])
 def test_a_body_without_a_batch_is_a_400(api, web, body, status, attr):
-    answer = api.post("/track", json=body, headers={"x-api-key": api.org.write_key})
+    answer = api.post("/track", json=body, headers={"x-api-key": api.org.write_key,
+                                                      "Authorization": ""})
     assert answer.status_code == status
     assert answer.json()["errors"][0]["attr"] == attr
 
