@@ -166,11 +166,5 @@ class RelationEndOutput(serializers.Serializer):  # type: ignore[type-arg]
 class RelationOutput(HalSerializer):
     id = IdField(source="foreign.id")
     direction = serializers.CharField()
-    # `from` is a Python keyword, hence the explicit field names below.
-    from_ = RelationEndOutput(source="foreign")
+    locals()["from"] = RelationEndOutput(source="foreign")  # a Python keyword, named so
     to = RelationEndOutput(source="primary")
-
-    def to_representation(self, instance: Any) -> dict[str, Any]:
-        data = super().to_representation(instance)
-        data["from"] = data.pop("from_")
-        return data

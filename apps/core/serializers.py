@@ -27,6 +27,18 @@ class IdField(serializers.Field):  # type: ignore[type-arg]
         return parsed
 
 
+class TextField(serializers.CharField):
+    """Text, sent as a JSON string: a number or a boolean is refused rather than turned into
+    text."""
+
+    default_error_messages = {"invalid": "Must be text (a JSON string)."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return str(super().to_internal_value(data))
+
+
 @extend_schema_field({
     "type": "object", "description": "HAL links: `self`, then those that lead on.",
     "additionalProperties": {"type": "object", "required": ["href"],

@@ -17,9 +17,14 @@ from apps.fuzy.links import FuzyProfile
 from apps.ingestion.apis import INGEST_ANSWER, RecordsBody, ingest_answer
 from apps.records.selectors import builtin_data, builtin_data_list
 
-RECORD = inline_serializer("FuzyRecord", {
-    "data": serializers.DictField(),
+RECORD = inline_serializer("FuzyRecord", {  # and, beside `_links`, the record's own fields
     "_links": LinksField(help_text="`self`; a user's `account`, an account's `parentAccount`")})
+def optional_text(**kwargs: Any) -> serializers.CharField:
+    """A text field of a request's documentation that may be left out, blank or null (as
+    the built-in collections' schemas take it)."""
+    return serializers.CharField(required=False, allow_blank=True, allow_null=True, **kwargs)
+
+
 PARTIAL_NOTE = ("Each object names only what changes; the other fields keep their stored "
                 "values, and a map (`traits`, `paymentProcessorIds`) merges key by key.")
 
@@ -65,8 +70,8 @@ class ProductListApi(FuzyAPIView):
         return Response({"products": products, "_links": links.answer_links(request)})
 
     @extend_schema(request=inline_serializer("FuzyProduct", {
-        "productId": serializers.CharField(), "name": serializers.CharField(
-            required=False, help_text="required when the product is new")}),
+        "productId": serializers.CharField(), "name": optional_text(
+            help_text="required when the product is new")}),
         responses={202: INGEST_ANSWER}, operation_id="v3_products_create",
         description=PARTIAL_NOTE)
     def post(self, request: Request) -> Response:
@@ -79,7 +84,7 @@ class ProductDetailApi(FuzyAPIView):
         return self.read(BuiltinCollection.PRODUCTS, product_id)
 
     @extend_schema(request=inline_serializer("FuzyProductChange", {
-        "name": serializers.CharField(required=False)}), responses={202: INGEST_ANSWER},
+        "name": optional_text()}), responses={202: INGEST_ANSWER},
         operation_id="v3_products_update", description=PARTIAL_NOTE)
     def put(self, request: Request, product_id: str) -> Response:
         [change] = self.items("products")[:1] or [{}]
@@ -89,8 +94,8 @@ class ProductDetailApi(FuzyAPIView):
 
 class AccountListApi(FuzyAPIView):
     @extend_schema(request=inline_serializer("FuzyAccount", {
-        "accountId": serializers.CharField(), "name": serializers.CharField(required=False),
-        "parentAccountId": serializers.CharField(required=False),
+        "accountId": serializers.CharField(), "name": optional_text(),
+        "parentAccountId": optional_text(),
         "paymentProcessorIds": serializers.DictField(required=False)}),
         responses={202: INGEST_ANSWER}, operation_id="v3_accounts_upsert",
         description=PARTIAL_NOTE)
@@ -111,8 +116,8 @@ class AccountDetailApi(FuzyAPIView):
 
 class UserListApi(FuzyAPIView):
     @extend_schema(request=inline_serializer("FuzyUser", {
-        "userId": serializers.CharField(), "accountId": serializers.CharField(required=False),
-        "email": serializers.CharField(required=False),
+        "userId": serializers.CharField(), "accountId": optional_text(),
+        "email": optional_text(),
         "traits": serializers.DictField(required=False),
         "paymentProcessorIds": serializers.DictField(required=False)}),
         responses={202: INGEST_ANSWER}, operation_id="v3_users_upsert",
@@ -132,10 +137,10 @@ class EventApi(FuzyAPIView):
 
     @extend_schema(request=inline_serializer("FuzyEvent", {
         "description": serializers.CharField(), "timestamp": serializers.CharField(),
-        "userId": serializers.CharField(required=False),
+        "userId": optional_text(),
         "user": serializers.DictField(required=False),
-        "accountId": serializers.CharField(required=False),
-        "productId": serializers.CharField(required=False),
+        "accountId": optional_text(),
+        "productId": optional_text(),
         "properties": serializers.DictField(required=False)}),
         responses={202: INGEST_ANSWER}, operation_id="v3_events_send",
         description="One event, a JSON array or `{\"events\": [...]}`. A full `user` object "

@@ -30,7 +30,7 @@ def builtin_write(*, org: Org, records: dict[str, list[dict[str, Any]]]) -> Outc
 def account_cycle_problems(*, org: Org, accounts: list[dict[str, Any]],
                            path: str) -> list[Problem]:
     """A problem for each account whose parent chain (stored accounts and the ones given)
-    leads back to itself."""
+    leads back to itself. A parent that is no text is left for the record's own check."""
     parents = builtin_field_by_key(org=org, collection=BuiltinCollection.ACCOUNTS,
                                    field="parentAccountId")
     for account in accounts:
@@ -40,7 +40,7 @@ def account_cycle_problems(*, org: Org, accounts: list[dict[str, Any]],
     for index, account in enumerate(accounts):
         start, seen = account.get("accountId"), set()
         current = account.get("parentAccountId")
-        while current is not None and current not in seen:
+        while isinstance(current, str) and current not in seen:
             if current == start:
                 problems.append((f"{path}[{index}].parentAccountId", "account_cycle",
                                  f"Account {start!r} would be its own ancestor."))

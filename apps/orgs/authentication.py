@@ -53,13 +53,18 @@ class ApiKeyAuthentication(BaseAuthentication):
         return "ApiKey"
 
 
+API_KEY_SCHEMES = [
+    {"type": "apiKey", "in": "header", "name": "x-api-key"},
+    {"type": "apiKey", "in": "header", "name": "Authorization", "description": "`ApiKey <key>`"},
+]
+
+
 class ApiKeyAuthenticationScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     target_class = ApiKeyAuthentication
     name = ["ApiKeyHeader", "ApiKeyAuthorization"]
 
     def get_security_definition(self, auto_schema: Any) -> list[dict[str, str]]:
-        return [
-            {"type": "apiKey", "in": "header", "name": "x-api-key"},
-            {"type": "apiKey", "in": "header", "name": "Authorization",
-             "description": "`ApiKey <key>`"},
-        ]
+        return API_KEY_SCHEMES
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        return [{name: []} for name in self.name]  # either header, not both

@@ -13,6 +13,7 @@ from rest_framework.response import Response
 
 from apps.core.apis import OrgAPIView
 from apps.core.parsers import body_member
+from apps.core.serializers import TextField
 from apps.ingestion.apis import INGEST_ANSWER, IngestAPIView, RecordsBody, ingest_answer
 from apps.orgs.models import ApiKey
 from apps.tracker import services
@@ -36,9 +37,13 @@ from apps.tracker.sessions import (
 )
 
 BROWSER_MEDIA_TYPES = ("text/plain", "application/json")
-SENT_AT = {"type": "string", "format": "date-time", "description": "the sender's clock"}
+SENT_AT = {"description": "a time of the sender's clock, ISO 8601 text; one Sluice cannot read "
+           "is ignored, as Segment ignores it"}
 TRACK_BODY = {"type": "object", "required": ["batch"], "properties": {
-    "writeKey": {"type": "string"}, "trackerId": {"type": "string"}, "sentAt": SENT_AT,
+    "writeKey": {"type": "string", "nullable": True,
+                 "description": "the key, when no header carries it (null: none)"},
+    "trackerId": {"description": "the web source's tracker id, text; read only from a page "
+                  "(a request with an Origin), ignored otherwise"}, "sentAt": SENT_AT,
     "batch": {"type": "array", "items": {"type": "object", "required": ["collection"]}}}}
 COLLECT_BODY = {"type": "object", "required": ["sessionToken", "batch"], "properties": {
     "sessionToken": {"type": "string"}, "sentAt": SENT_AT,
@@ -121,11 +126,11 @@ class CollectorAPIView(BrowserAPIView, OrgAPIView):
 
 
 class InitializeInput(serializers.Serializer):  # type: ignore[type-arg]
-    customerIdentifier = serializers.CharField(required=False, max_length=200, help_text=(
+    customerIdentifier = TextField(required=False, max_length=200, help_text=(
         "the customer: an id shared by CRM, support and finance tools, a CRM id, an email "
         "domain or the company name; left out, the session is an anonymous visitor's"))
-    userEmail = serializers.CharField(required=False, max_length=254,
-                                      help_text="the user's email; left out, identify names it")
+    userEmail = TextField(required=False, max_length=254,
+                          help_text="the user's email; left out, identify names it")
 
 
 class CollectorInitializeApi(CollectorAPIView):
@@ -188,9 +193,6 @@ SEGMENT_MESSAGE = {"type": "object", "properties": {
 SEGMENT_BATCH = {"type": "object", "required": ["batch"], "properties": {
     "batch": {"type": "array", "items": SEGMENT_MESSAGE}, "sentAt": SENT_AT,
     "writeKey": {"type": "string"}, "context": {"type": "object"}}}
-# security requirement objects, as OpenAPI writes them (the stubs know only names)
-SEGMENT_AUTH: list[Any] = [{"SegmentBasic": []}, {"ApiKeyHeader": []},
-                           {"ApiKeyAuthorization": []}, {}]
 SEGMENT_ANSWER = inline_serializer("SegmentAnswer", {
     "success": serializers.BooleanField(), "accepted": serializers.IntegerField(),
     "rejected": serializers.ListField(child=serializers.DictField()),
@@ -213,7 +215,6 @@ class SegmentApi(BrowserAPIView, IngestAPIView):
     @extend_schema(
         request={media: SEGMENT_BATCH | SEGMENT_MESSAGE for media in BROWSER_MEDIA_TYPES},
         responses={200: SEGMENT_ANSWER, 400: SEGMENT_ANSWER},
-        auth=SEGMENT_AUTH,
         description="Segment's Tracking API, as Segment's and RudderStack's libraries send "
         "it: point them at this host. `/v1/batch` takes `{batch: [messages], sentAt}`; "
         "`/v1/<call>` (or its first letter) one message of that call. The key is the write "

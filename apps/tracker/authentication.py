@@ -13,7 +13,13 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework.request import Request
 
 from apps.core.parsers import body_member
-from apps.orgs.authentication import MAX_KEY_LENGTH, ApiKeyAuthentication, agreed, raw_key_of
+from apps.orgs.authentication import (
+    MAX_KEY_LENGTH,
+    ApiKeyAuthentication,
+    ApiKeyAuthenticationScheme,
+    agreed,
+    raw_key_of,
+)
 from apps.orgs.models import ApiKey
 from apps.orgs.selectors import api_key_by_raw
 from apps.tracker.sessions import CollectorSession, session_of
@@ -76,6 +82,11 @@ class SegmentKeyScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyp
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
         return {"type": "http", "scheme": "basic",
                 "description": "the write key as the user name, an empty password"}
+
+    def get_security_requirement(self, auto_schema: Any) -> list[dict[str, list[Any]]]:
+        """Any one of Basic and the two key headers (whose schemes the other views define),
+        or none: the body's `writeKey`."""
+        return [*({name: []} for name in [self.name, *ApiKeyAuthenticationScheme.name]), {}]
 
 
 class SessionTokenAuthentication(BaseAuthentication):

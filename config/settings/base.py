@@ -189,6 +189,8 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {"ReachabilityEnum": ["ok", "unreachable"]},  # GET /v1/health
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "apps.core.openapi.problem_answers"],
 }
 
 # ---------------------------------------------------------------------------
