@@ -110,9 +110,20 @@ def _per_shard(shards: list[dict[str, object]]) -> Iterator[Metric]:
     yield from families.values()
 
 
+class CountingCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        counting = GaugeMetricFamily("sluice_metrics_counted", "1 when requests and records "
+                                     "are counted across processes (with Redis); 0 on the "
+                                     "embedded default, which counts nothing")
+        counting.add_metric([], 1 if settings.REDIS_URL else 0)
+        yield counting
+
+
 def metrics_text() -> bytes:
-    """Every metric, as Prometheus reads them; without Redis (the embedded default), none."""
+    """Every metric, as Prometheus reads them; without Redis (the embedded default), only
+    that nothing is counted."""
     registry = CollectorRegistry(auto_describe=False)
+    registry.register(CountingCollector())
     if settings.REDIS_URL:
         registry.register(CountsCollector())
         registry.register(BufferCollector())

@@ -73,6 +73,7 @@ def test_a_scrape_counts_records_by_collection_and_requests_by_route(api, worker
     assert stored >= 3
     assert value(scraped(server_url), "sluice_drain_batch_records_count") > 0
     assert value(scraped(server_url), "sluice_buffer_up") == 1
+    assert value(scraped(server_url), "sluice_metrics_counted") == 1
 
 
 def grew_since(before: Samples, url: str, name: str, **labels: str) -> float:
@@ -135,7 +136,8 @@ def test_the_embedded_default_answers_a_scrape_and_logs_no_error(embedded):  # n
         answer = httpx.get(f"{embedded.url}/v1/metrics")
         assert answer.status_code == 200
         assert answer.headers["Content-Type"] == "text/plain; version=0.0.4; charset=utf-8"
-        assert not list(text_string_to_metric_families(answer.text))
+        [counted] = text_string_to_metric_families(answer.text)
+        assert (counted.name, counted.samples[0].value) == ("sluice_metrics_counted", 0)
     assert httpx.get(f"{embedded.url}/v1/health").json()["status"] == "ok"
     for log in (embedded.home / "worker.log", embedded.home / "start.out"):
         for line in log.read_text().splitlines():
