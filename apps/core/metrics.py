@@ -1,21 +1,24 @@
 """Counts that every process adds to and any web process reports, kept in Redis: what several
 gunicorn workers and Celery workers count adds up, and a scrape sees it whichever process
 answers it. Each series is a field of one Redis hash, added to with HINCRBY (a histogram: its
-bucket's count and its sum). What a request or a drain's write counts is gathered in memory
-and sent in one pipelined round trip once it is over (for a request, once its answer has
-gone); a scrape reads the hash once and renders it in Prometheus's text format. Without Redis
-(the embedded default) nothing is counted, and a scrape shows nothing of it.
+bucket's count and its sum). Counting costs a request a dict update: each process gathers
+its counts in memory and a thread of its own sends them every second, in one pipelined round
+trip (at exit too; a process killed outright loses its last second). A scrape reads the hash
+once and renders it in Prometheus's text format. Without Redis (the embedded default) nothing
+is counted.
 
 Labels are kept as given, so that counting costs no lookup: a scrape may render them in
 other words (apps/ingestion/metrics.py names an org and a collection by their ids when
 counting and by slug and name when reporting)."""
 
+import atexit
 import bisect
-import contextlib
 import logging
 import math
-from collections.abc import Callable, Iterator
-from contextvars import ContextVar
+import os
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
@@ -27,9 +30,9 @@ SEP = "\x1f"  # between a series' name, its label values and a histogram's bucke
 SUM = "sum"
 Labels = tuple[str, ...]
 Relabel = Callable[[Labels], Labels]
+SEND_SECONDS = 1.0
 # what is counted and not yet sent: (field, HINCRBY or HINCRBYFLOAT) -> amount
 Pending = dict[tuple[str, bool], float]
-_pending: ContextVar[Pending | None] = ContextVar("sluice_metrics_pending", default=None)
 logger = logging.getLogger("sluice.metrics")
 
 
@@ -88,20 +91,57 @@ def _bound(value: float) -> str:
 Counted = Counter | Histogram
 
 
+class _Tally:
+    """What this process has counted and not sent yet. Its sender thread starts with the first
+    count (in a forked process, again: the parent's counts are the parent's to send)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: Pending = {}
+        self._sending = False
+
+    def add(self, field: str, amount: float, whole: bool) -> None:
+        with self._lock:
+            if not self._sending:
+                self._sending = True
+                threading.Thread(target=self._send_every, daemon=True,
+                                 name="metrics-sender").start()
+            self._pending[(field, whole)] = self._pending.get((field, whole), 0) + amount
+
+    def _send_every(self) -> None:
+        while True:
+            time.sleep(SEND_SECONDS)
+            self.send()
+
+    def send(self) -> None:
+        """Sends what is counted, at once."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if pending:
+            _send(pending)
+
+    def forked(self) -> None:
+        self._lock = threading.Lock()
+        self._pending, self._sending = {}, False
+
+
+_tally = _Tally()
+os.register_at_fork(after_in_child=_tally.forked)
+atexit.register(_tally.send)
+sent = _tally.send  # what this process counted, sent now
+
+
 def _add(field: str, amount: float, whole: bool = True) -> None:
-    pending = _pending.get()
-    if pending is None:  # counted outside a request or a write: sent at once
-        _send({(field, whole): amount})
-        return
-    pending[(field, whole)] = pending.get((field, whole), 0) + amount
+    if settings.REDIS_URL:
+        _tally.add(field, amount, whole)
 
 
 # ---------------------------------------------------------------------------
-# Sending: once per request or write, one round trip
+# Sending, once a second: one round trip
 # ---------------------------------------------------------------------------
 @cache
 def _client() -> redis.Redis:
-    # short timeouts: a Redis that hangs must not hold an answered request's thread for long
+    # short timeouts: a Redis that hangs holds only the sender thread, and not for long
     return redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1, socket_timeout=1)
 
 
@@ -109,35 +149,7 @@ def _key() -> str:
     return f"{settings.REDIS_TRANSPORT_OPTIONS['global_keyprefix']}sluice:metrics"
 
 
-def begin() -> None:
-    """What is counted from here on in this thread is kept until `flush`."""
-    _pending.set({})
-
-
-def flush() -> None:
-    """Sends what was counted since `begin`."""
-    pending = _pending.get()
-    _pending.set(None)
-    if pending:
-        _send(pending)
-
-
-@contextlib.contextmanager
-def gathered() -> Iterator[None]:
-    """What is counted inside is sent at the end, in one round trip."""
-    token = _pending.set({})
-    try:
-        yield
-    finally:
-        pending = _pending.get()
-        _pending.reset(token)
-        if pending:
-            _send(pending)
-
-
 def _send(pending: Pending) -> None:
-    if not settings.REDIS_URL:
-        return
     key = _key()
     try:
         with _client().pipeline(transaction=False) as pipe:
@@ -158,10 +170,11 @@ Stored = dict[str, dict[Labels, dict[str, float]]]  # name -> label values -> bu
 
 
 def read(metrics: list[Counted]) -> Stored:
-    """What every process has counted of `metrics`; nothing without Redis, or when it cannot
-    be read."""
+    """What every process has counted of `metrics` (this one's up to now, the others' up to
+    their last second); nothing without Redis, or when it cannot be read."""
     if not settings.REDIS_URL:
         return {}
+    sent()
     try:
         fields: dict[bytes, bytes] = _client().hgetall(_key())  # type: ignore[assignment]
     except redis.RedisError as error:

@@ -97,12 +97,11 @@ def requests_observed(get_response: Handler) -> Handler:
     """Every request gets a request id (the sender's X-Request-ID when it is a plain token,
     else a new one), carried by each log line written while it is answered and by the
     answer's X-Request-ID. Once the answer has gone, the request is logged in one line and
-    counted in the metrics, with what was counted while answering it, in one round trip."""
+    counted in the metrics."""
 
     def middleware(request: HttpRequest) -> HttpResponse:
         request_id = logs.request_id_of(request.headers.get("X-Request-ID"))
         logs.request_begun(request_id)
-        metrics.begin()
         started = time.perf_counter()
         response = get_response(request)
         response["X-Request-ID"] = request_id
@@ -129,7 +128,6 @@ def _answer_sent(**_: Any) -> None:
     _answered.set(None)
     seconds = time.perf_counter() - answered.started
     metrics.request_answered(answered.route, answered.method, answered.status, seconds)
-    metrics.flush()
     level = logging.ERROR if answered.status >= 500 else logging.INFO
     if requests_log.isEnabledFor(level):
         requests_log.log(level, "request answered", extra={

@@ -44,8 +44,7 @@ def messages_store(messages: list[buffer.Message]) -> None:
     started = time.perf_counter()
     result = batches_store(batches=batches)
     merges_from_batches(batches=batches)
-    with metrics.gathered():
-        ingestion_metrics.write_stored(batches, result, started)
+    ingestion_metrics.write_stored(batches, result, started)
 
 
 def stored_in_time(messages: list[buffer.Message], deadline: float) -> bool:
