@@ -17,7 +17,7 @@ from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
-from apps.catalog.models import Collection
+from apps.catalog.selectors import collection_labels
 from apps.core import metrics
 from apps.ingestion import buffer
 from apps.records.services import Batch, StoreResult
@@ -63,17 +63,13 @@ class CountsCollector(Collector):
 
 
 def _collection_names(ids: set[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[str, str]]:
-    """(org id, collection id) -> (org slug, collection name), for the collections that
-    still exist; none while the database is away (the ids are reported)."""
-    if not ids:
-        return {}
+    """(org id, collection id) -> (org slug, collection name), as counted and as reported;
+    none while the database is away (the ids are reported)."""
     try:
-        found = Collection.objects.filter(id__in=[int(c) for _, c in ids]).values_list(
-            "org_id", "id", "org__slug", "name")
-        return {(str(org_id), str(coll_id)): (slug, name)
-                for org_id, coll_id, slug, name in found}
+        named = collection_labels(collections={(int(org), int(coll)) for org, coll in ids})
     except DatabaseError:
         return {}
+    return {(str(org), str(coll)): labels for (org, coll), labels in named.items()}
 
 
 class BufferCollector(Collector):

@@ -80,6 +80,18 @@ def grew_since(before: Samples, url: str, name: str, **labels: str) -> float:
     return value(scraped(url), name, **labels) - value(before, name, **labels)
 
 
+def test_what_every_web_process_counted_adds_up(server_url):
+    """Each request on a connection of its own, so that both of the server's processes
+    answer some: a scrape, answered by either, counts them all."""
+    health = {"route": "health", "method": "GET", "status": "200"}
+    before = value(scraped(server_url), "sluice_http_requests_total", **health)
+    for _ in range(30):
+        assert httpx.get(f"{server_url}/v1/health", headers={"Connection": "close"}
+                         ).status_code == 200
+    wait_for(lambda: value(scraped(server_url), "sluice_http_requests_total", **health)
+             == before + 30)
+
+
 def test_no_path_or_id_becomes_a_series(api, server_url):
     api.get(f"/collections/{uuid.uuid4().hex}")
     api.get(f"/no/such/{uuid.uuid4().hex}")
