@@ -43,7 +43,5 @@ class Logs(glogging.Logger):  # type: ignore[misc]
 logger_class = Logs
 logconfig_dict = logs.config(env("LOG_LEVEL", default="INFO"),
                              env("SLUICE_LOG_FORMAT", default="json"))
-logconfig_dict["loggers"].update({
-    "gunicorn.error": {"level": "INFO", "handlers": ["console"], "propagate": False},
-    "gunicorn.access": {"level": "CRITICAL", "handlers": [], "propagate": False},
-})
+logconfig_dict["loggers"]["gunicorn.error"] = {"level": "INFO", "handlers": ["console"],
+                                               "propagate": False}
