@@ -2,14 +2,21 @@
 
 A request gunicorn itself cannot parse (a broken request line, a bad Content-Length, headers
 too large) never reaches Django; gunicorn answers it with an HTML page of its own. Sluice
-answers everything with problem JSON, so gunicorn's error writer is replaced here."""
+answers everything with problem JSON, so gunicorn's error writer is replaced here.
+
+gunicorn's own lines (starting, workers booted or lost) are JSON lines like Sluice's
+(apps/core/logs.py), and it keeps no access log: Sluice logs each request itself, with its
+request id, route and org (apps/core/middleware.py)."""
 
 import json
 import socket
+from typing import Any
 
-from gunicorn import util
+from gunicorn import glogging, util
 
+from apps.core import logs
 from apps.core.errors import PROBLEM_CONTENT_TYPE, problem
+from config.env import env
 
 
 def _write_problem(sock: socket.socket, status: int, reason: str, detail: str) -> None:
@@ -22,3 +29,19 @@ def _write_problem(sock: socket.socket, status: int, reason: str, detail: str) -
 
 
 util.write_error = _write_problem
+
+
+class Logs(glogging.Logger):  # type: ignore[misc]
+    """No access log, and nothing gathered for one on each request."""
+
+    access_log_enabled = False
+
+    def access(self, *_: Any) -> None:
+        pass
+
+
+logger_class = Logs
+logconfig_dict = logs.config(env("LOG_LEVEL", default="INFO"),
+                             env("SLUICE_LOG_FORMAT", default="json"))
+logconfig_dict["loggers"]["gunicorn.error"] = {"level": "INFO", "handlers": ["console"],
+                                               "propagate": False}

@@ -6,6 +6,8 @@ source "$(dirname "$0")/bootstrap.sh"
 sync_env
 # The embedded settings (no secrets needed): the web server and the worker default to production.
 export DJANGO_SETTINGS_MODULE=config.settings.base
+# Log lines are JSON (for log collectors); a person at this terminal reads aligned text instead.
+if [ -t 2 ]; then export SLUICE_LOG_FORMAT="${SLUICE_LOG_FORMAT:-console}"; fi
 PY=.venv/bin/python
 BIND="${SLUICE_BIND:-127.0.0.1:8000}"
 URL="http://${BIND/0.0.0.0/127.0.0.1}"
@@ -33,4 +35,4 @@ trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
 echo "    next: the README's \"From nothing to a stored event\", with API=$URL/v1/demo"
 echo "    API docs: $URL/v1/docs   admin: $URL/admin/   worker log: $VAR/worker.log"
 .venv/bin/gunicorn -c config/gunicorn.py config.wsgi --bind "$BIND" --workers 2 \
-  --threads 4 --access-logfile - --error-logfile -
+  --threads 4

@@ -18,6 +18,16 @@ def collection_list(*, org: Org, source_id: int | None = None) -> QuerySet[Colle
     return collections.filter(source_id=source_id) if source_id else collections
 
 
+def collection_labels(*, collections: set[tuple[int, int]]) -> dict[tuple[int, int],
+                                                                    tuple[str, str]]:
+    """(org id, collection id) -> (org slug, collection name), each collection in its own
+    org, for operators' metrics; a collection gone (or of another org) is left out."""
+    found = Collection.objects.filter(id__in=[coll_id for _, coll_id in collections])
+    return {(org_id, coll_id): (slug, name) for org_id, coll_id, slug, name in
+            found.values_list("org_id", "id", "org__slug", "name")
+            if (org_id, coll_id) in collections}
+
+
 def collection_get(*, org: Org, collection_id: object) -> Collection | None:
     """The org's collection with this id (number or string) or name, or None."""
     return org_object_get(Collection.objects.select_related("source"), org=org,

@@ -7,6 +7,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from apps.core import logs
 from apps.core.exceptions import NotFound, NotJSON
 from apps.core.permissions import org_key_checked
 
@@ -29,6 +30,7 @@ class OrgAPIView(APIView):
             request, org_in_url=kwargs.get("org", "") if self.org_in_url else None,
             write_key_methods=self.write_key_methods)
         self.org = self.key.org
+        logs.org_known(self.org.slug)
         if self.body_required and request.method in ("POST", "PUT") and request.stream is None:
             raise NotJSON("the body is empty")
 

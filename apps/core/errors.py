@@ -4,7 +4,6 @@ and per-field `errors` carrying the field path in `attr`. Codes are never rename
 application error (core/exceptions.py) is answered with."""
 
 import logging
-import uuid
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
@@ -15,6 +14,7 @@ from django.http import Http404, HttpRequest, JsonResponse
 from rest_framework import exceptions
 from rest_framework.response import Response
 
+from apps.core import logs
 from apps.core.codes import Code
 from apps.core.exceptions import (
     Conflict,
@@ -84,7 +84,7 @@ def headers_of(error: SluiceError) -> dict[str, str]:
     session token is sent in the body, so an expired one is not), and a sender told to come
     back is told when."""
     if isinstance(error, NotAuthenticated) and error.code == Code.NOT_AUTHENTICATED:
-        return {"WWW-Authenticate": "ApiKey"}
+        return {"WWW-Authenticate": error.challenge}
     if isinstance(error, Unavailable):
         return {"Retry-After": str(error.retry_after)}
     return {}
@@ -150,7 +150,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
                         headers=headers_of(error), content_type=PROBLEM_CONTENT_TYPE)
     if isinstance(exc, exceptions.APIException):
         return _drf_problem(exc)
-    request_id = uuid.uuid4().hex
+    request_id = logs.request_id()
     logger.exception("unhandled error, request id %s", request_id, exc_info=exc)
     return Response(
         problem(500, Code.SERVER_ERROR, _server_error_detail(request_id), requestId=request_id),
@@ -195,7 +195,7 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
-    request_id = uuid.uuid4().hex
+    request_id = logs.request_id()
     logger.error("unhandled error, request id %s", request_id)
     body = problem(500, Code.SERVER_ERROR, _server_error_detail(request_id),
                    requestId=request_id)

@@ -106,6 +106,7 @@ class NotAuthenticated(SluiceError):
     default_detail = (
         "Send a valid API key of this org as 'Authorization: ApiKey <key>' or 'x-api-key: <key>'."
     )
+    challenge: ClassVar[str] = "ApiKey"  # the WWW-Authenticate that asks for what is missing
 
 
 class Forbidden(SluiceError):

@@ -1,9 +1,17 @@
 """What every request gets, whatever view answers it (or none does)."""
 
+import logging
+import time
 from collections.abc import Callable
+from contextvars import ContextVar
+from dataclasses import dataclass
+from typing import Any
 
+from django.conf import settings
+from django.core.signals import request_finished
 from django.http import HttpRequest, HttpResponse
 
+from apps.core import logs, metrics
 from apps.core.bodies import FRAMING_LIMIT
 from apps.core.codes import Code
 from apps.core.errors import error_json
@@ -67,3 +75,65 @@ def json_by_default(get_response: Handler) -> Handler:
         return get_response(request)
 
     return middleware
+
+
+# ---------------------------------------------------------------------------
+# Each request's line in the log and its counts in the metrics
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class _Answered:
+    method: str
+    route: str
+    path: str
+    status: int
+    started: float
+
+
+_answered: ContextVar[_Answered | None] = ContextVar("sluice_answered", default=None)
+requests_log = logging.getLogger("sluice.requests")
+
+
+def requests_observed(get_response: Handler) -> Handler:
+    """Every request gets a request id (the sender's X-Request-ID when it is a plain token,
+    else a new one), carried by each log line written while it is answered and by the
+    answer's X-Request-ID. Once the answer has gone, the request is logged in one line and
+    counted in the metrics."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        request_id = logs.request_id_of(request.headers.get("X-Request-ID"))
+        logs.request_begun(request_id)
+        started = time.perf_counter()
+        response = get_response(request)
+        response["X-Request-ID"] = request_id
+        _answered.set(_Answered(str(request.method), route_of(request), request.path,
+                                response.status_code, started))
+        return response
+
+    return middleware
+
+
+def route_of(request: HttpRequest) -> str:
+    """The name of the URL pattern that answered (never the path itself: its ids and org
+    would make every request a series of its own)."""
+    match = request.resolver_match
+    if match is not None:
+        return match.view_name
+    return "static" if request.path.startswith(str(settings.STATIC_URL)) else "unmatched"
+
+
+def _answer_sent(**_: Any) -> None:
+    answered = _answered.get()
+    if answered is None:  # not a request that went through requests_observed
+        return
+    _answered.set(None)
+    seconds = time.perf_counter() - answered.started
+    metrics.request_answered(answered.route, answered.method, answered.status, seconds)
+    level = logging.ERROR if answered.status >= 500 else logging.INFO
+    if requests_log.isEnabledFor(level):
+        requests_log.log(level, "request answered", extra={
+            "method": answered.method, "route": answered.route, "path": answered.path,
+            "status": answered.status, "duration_ms": round(seconds * 1000, 1)})
+    logs.ended()
+
+
+request_finished.connect(_answer_sent, dispatch_uid="sluice-requests-observed")

@@ -1,7 +1,9 @@
+import hmac
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -18,8 +20,8 @@ from apps.catalog.selectors import collection_for_ingest
 from apps.core import links
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
-from apps.core.errors import problem
-from apps.core.exceptions import InvalidInput
+from apps.core.errors import PROBLEM_CONTENT_TYPE, problem
+from apps.core.exceptions import InvalidInput, NotAuthenticated
 from apps.core.renderers import JSONRenderer
 from apps.core.serializers import IdField, LinksField
 from apps.ingestion import limits, services
@@ -62,6 +64,16 @@ HEALTH = inline_serializer("Health", {
                 allow_null=True, help_text="age of the oldest waiting record"),
             "draining": serializers.BooleanField(help_text="a drain holds the shard"),
         }, many=True),
+        "oldestSeconds": serializers.FloatField(
+            allow_null=True, help_text="age of the oldest record waiting to be stored, of "
+            "any shard; null when nothing waits"),
+        "workers": serializers.ChoiceField(
+            ["idle", "draining", "behind"], help_text="whether workers keep up: `idle` "
+            "(nothing waits), `draining` (what waits is younger than `behindAfterSeconds`), "
+            "`behind` (older: workers are stopped, or too few). It does not change the "
+            "answer's status: the web process still takes records"),
+        "behindAfterSeconds": serializers.FloatField(
+            help_text="SLUICE_DRAIN_BEHIND_SECONDS: the age past which workers are `behind`"),
     }, allow_null=True, help_text="with Redis: what waits in the ingestion buffer"),
 })
 
@@ -240,7 +252,9 @@ class HealthApi(APIView):
     @extend_schema(responses={200: HEALTH, 503: HEALTH}, operation_id="health",
                    description="200 when this web process reaches its database and its queue; "
                    "503 naming what it cannot reach. With Redis, `buffer` tells what waits to "
-                   "be stored, per shard: alert when `oldestSeconds` grows, or `safe` is false.")
+                   "be stored, per shard, and whether workers are draining it: alert when "
+                   "`workers` is `behind` (`oldestSeconds` past `behindAfterSeconds`), or "
+                   "`safe` is false.")
     def get(self, request: Request) -> Response:
         health = services.health()
         return Response(health, status=status.HTTP_200_OK if health["status"] == "ok"
@@ -260,16 +274,45 @@ class PrometheusText(BaseRenderer):
         return JSONRenderer().render(data, accepted_media_type, renderer_context)
 
 
+class MetricsTokenRequired(NotAuthenticated):
+    challenge = 'Bearer realm="metrics"'
+    default_detail = "Send the metrics token (SLUICE_METRICS_TOKEN) as 'Authorization: Bearer " \
+        "<token>'."
+
+
+def metrics_token_checked(request: Request) -> None:
+    """With SLUICE_METRICS_TOKEN set, a scrape carries it as a bearer token."""
+    token = settings.METRICS_TOKEN
+    if not token:
+        return
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(given.strip().encode(),
+                                                             token.encode()):
+        raise MetricsTokenRequired()
+
+
 class MetricsApi(APIView):
-    """For Prometheus (served without a key, like health): nothing of any org is told."""
+    """For Prometheus (served without a key; with SLUICE_METRICS_TOKEN set, with that token):
+    nothing of any org is told but the counts of its records by collection."""
 
     renderer_classes = [PrometheusText]
 
-    @extend_schema(responses={(200, "text/plain"): OpenApiTypes.STR}, operation_id="metrics",
-                   description="Prometheus text format. With Redis, per shard of the ingestion "
-                   "buffer: `sluice_buffer_waiting_batches`, `sluice_buffer_oldest_seconds`, "
-                   "`sluice_buffer_draining`; and `sluice_buffer_up`, `sluice_buffer_safe`.")
+    @extend_schema(
+        responses={(200, "text/plain"): OpenApiTypes.STR,
+                   (401, PROBLEM_CONTENT_TYPE): OpenApiTypes.OBJECT},
+        operation_id="metrics",
+        description="Prometheus text format, counted across every web and worker process "
+        "(with Redis): `sluice_http_requests_total` (route, method, status), "
+        "`sluice_http_request_duration_seconds` (route, method), `sluice_ingest_records_total` "
+        "(org, collection, outcome: accepted or rejected), `sluice_records_stored_total`, "
+        "`sluice_drain_duration_seconds`, `sluice_drain_batch_records`, "
+        "`sluice_task_retries_total` (task); per shard of the ingestion buffer "
+        "`sluice_buffer_waiting_batches`, `sluice_buffer_oldest_seconds`, "
+        "`sluice_buffer_draining`; and `sluice_buffer_up`, `sluice_buffer_safe`. When the "
+        "server has SLUICE_METRICS_TOKEN set, send it as `Authorization: Bearer <token>` "
+        "(else 401).")
     def get(self, request: Request) -> Response:
+        metrics_token_checked(request)
         return Response(metrics_text(), content_type=f"{PrometheusText.media_type}; "
                         "version=0.0.4; charset=utf-8")
 

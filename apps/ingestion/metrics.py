@@ -1,16 +1,75 @@
-"""The ingestion buffer in Prometheus's text format, read from Redis when scraped: what an
-operator alerts on (records waiting longer and longer, a Redis that may evict them)."""
+"""Sluice's metrics in Prometheus's text format, for GET /v1/metrics: what every process
+counted (apps/core/metrics.py: requests, records ingested and stored, drains' writes, task
+retries) and the ingestion buffer, read from Redis when scraped: what an operator alerts on
+(records waiting longer and longer, a Redis that may evict them).
 
+Records ingested are counted by org and collection id, which the request has at hand; a
+scrape names them by slug and name (a collection deleted since keeps its ids)."""
+
+import time
 from collections.abc import Iterator
 
 from django.conf import settings
+from django.db import DatabaseError
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from apps.catalog.selectors import collection_labels
+from apps.core import metrics
 from apps.ingestion import buffer
+from apps.records.services import Batch, StoreResult
+
+INGESTED = metrics.Counter("sluice_ingest_records", "Records accepted (queued to be stored) "
+                           "and rejected (kept with their reasons), by org and collection",
+                           ("org", "collection", "outcome"))
+STORED = metrics.Counter("sluice_records_stored", "Records written to the database by the "
+                         "workers: rate() is records stored per second")
+DRAIN_SECONDS = metrics.Histogram("sluice_drain_duration_seconds", "Time a worker takes to "
+                                  "store one write of buffered requests' records",
+                                  (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30))
+DRAIN_RECORDS = metrics.Histogram("sluice_drain_batch_records", "Records (and rejected "
+                                  "records) stored in one write",
+                                  (1, 5, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000))
+COUNTED: list[metrics.Counted] = [*metrics.HTTP, metrics.TASK_RETRIES, INGESTED, STORED,
+                                  DRAIN_SECONDS, DRAIN_RECORDS]
+
+
+def batches_queued(batches: list[Batch]) -> None:
+    for batch in batches:
+        INGESTED.add(batch.org_id, batch.collection_id, "accepted", amount=len(batch.records))
+        INGESTED.add(batch.org_id, batch.collection_id, "rejected", amount=len(batch.rejected))
+
+
+def write_stored(batches: list[Batch], result: StoreResult, started: float) -> None:
+    """Counts a worker's write of `batches`, begun at `started` (time.perf_counter())."""
+    DRAIN_SECONDS.observe(time.perf_counter() - started)
+    DRAIN_RECORDS.observe(sum(len(batch.records) + len(batch.rejected) for batch in batches))
+    STORED.add(amount=result.stored)
+
+
+class CountsCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        stored = metrics.read(COUNTED)
+        named = _collection_names({values[:2] for values in stored.get(INGESTED.name, {})})
+        for metric in COUNTED:
+            if metric is INGESTED:
+                yield INGESTED.family(stored, lambda values: (
+                    *named.get(values[:2], values[:2]), *values[2:]))
+            else:
+                yield metric.family(stored)
+
+
+def _collection_names(ids: set[tuple[str, ...]]) -> dict[tuple[str, ...], tuple[str, str]]:
+    """(org id, collection id) -> (org slug, collection name), as counted and as reported;
+    none while the database is away (the ids are reported)."""
+    try:
+        named = collection_labels(collections={(int(org), int(coll)) for org, coll in ids})
+    except DatabaseError:
+        return {}
+    return {(str(org), str(coll)): labels for (org, coll), labels in named.items()}
 
 
 class BufferCollector(Collector):
@@ -47,8 +106,21 @@ def _per_shard(shards: list[dict[str, object]]) -> Iterator[Metric]:
     yield from families.values()
 
 
+class CountingCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        counting = GaugeMetricFamily("sluice_metrics_counted", "1 when requests and records "
+                                     "are counted across processes (with Redis); 0 on the "
+                                     "embedded default, which counts nothing")
+        counting.add_metric([], 1 if settings.REDIS_URL else 0)
+        yield counting
+
+
 def metrics_text() -> bytes:
+    """Every metric, as Prometheus reads them; without Redis (the embedded default), only
+    that nothing is counted."""
     registry = CollectorRegistry(auto_describe=False)
+    registry.register(CountingCollector())
     if settings.REDIS_URL:
+        registry.register(CountsCollector())
         registry.register(BufferCollector())
     return generate_latest(registry)

@@ -19,7 +19,7 @@ from apps.catalog.selectors import schema_of_version
 from apps.core.codes import Code
 from apps.core.exceptions import Conflict, InvalidInput, Unavailable
 from apps.core.ids import new_id
-from apps.ingestion import buffer, limits, tasks
+from apps.ingestion import buffer, limits, metrics, tasks
 from apps.records.models import RejectedRecord
 from apps.records.selectors import keys_stored
 from apps.records.services import Batch, rejected_delete, rejected_update
@@ -258,11 +258,13 @@ def batches_enqueue(batches: list[Batch], outcome: Outcome | None = None) -> Non
         _enqueue(message)
     except (BrokerError, RedisError) as error:
         raise QueueUnavailable() from error
+    metrics.batches_queued(batches)
 
 
 def health() -> dict[str, Any]:
     """Whether this web process reaches what ingestion needs (the database and the queue) and,
-    with Redis, what waits in the ingestion buffer and whether Redis may evict it."""
+    with Redis, what waits in the ingestion buffer, whether workers keep up with it, and
+    whether Redis may evict it."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -283,7 +285,19 @@ def _buffer_state() -> dict[str, Any] | None:
     except RedisError:
         return None
     policy = buffer.eviction_policy()
-    return {"evictionPolicy": policy, "safe": policy == "noeviction", "shards": shards}
+    ages = [shard["oldestSeconds"] for shard in shards if shard["oldestSeconds"] is not None]
+    oldest = max(ages, default=None)
+    return {"evictionPolicy": policy, "safe": policy == "noeviction", "shards": shards,
+            "oldestSeconds": oldest, "workers": workers_state(oldest),
+            "behindAfterSeconds": settings.DRAIN_BEHIND_SECONDS}
+
+
+def workers_state(oldest_seconds: float | None) -> str:
+    """`idle` when nothing waits to be stored, `draining` while what waits is younger than
+    DRAIN_BEHIND_SECONDS, `behind` once it is older: workers are stopped, or too few."""
+    if oldest_seconds is None:
+        return "idle"
+    return "behind" if oldest_seconds >= settings.DRAIN_BEHIND_SECONDS else "draining"
 
 
 def records_of(payload: Any) -> list[Any]:

@@ -16,7 +16,9 @@ from celery.signals import worker_ready
 from django.conf import settings
 from django.db import DatabaseError, connection
 
+from apps.core import metrics
 from apps.ingestion import buffer, watch
+from apps.ingestion import metrics as ingestion_metrics
 from apps.profiles.services import merges_from_batches
 from apps.records.services import STORAGE_ERRORS, Batch, batches_store
 
@@ -39,8 +41,10 @@ def messages_store(messages: list[buffer.Message]) -> None:
     """Stores the batches of many requests in one write, then records the identities that
     users records stitch together."""
     batches = [Batch(**batch) for message in messages for batch in message]
-    batches_store(batches=batches)
+    started = time.perf_counter()
+    result = batches_store(batches=batches)
     merges_from_batches(batches=batches)
+    ingestion_metrics.write_stored(batches, result, started)
 
 
 def stored_in_time(messages: list[buffer.Message], deadline: float) -> bool:
@@ -56,6 +60,7 @@ def stored_in_time(messages: list[buffer.Message], deadline: float) -> bool:
             logger.warning("storing %d requests' batches failed (%s); they wait, tried again "
                            "in %.0f s", len(messages), str(error).strip() or type(error), pause)
             connection.close()  # the next try starts on a fresh connection
+            metrics.TASK_RETRIES.add(drain.name)
             if time.monotonic() + pause > deadline:
                 return False
             time.sleep(pause)

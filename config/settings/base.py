@@ -1,6 +1,7 @@
 """Every setting, read from the environment, with the embedded default (SQLite and a
 filesystem broker) when nothing is set."""
 
+from apps.core import logs
 from config.env import BASE_DIR, VAR_DIR, env
 
 # ---------------------------------------------------------------------------
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.requests_observed",
     "apps.core.middleware.body_drained",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.nul_refused",
@@ -196,11 +198,16 @@ SPECTACULAR_SETTINGS = {
 # ---------------------------------------------------------------------------
 # Logging
 # ---------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"httpx": {"level": "WARNING"}, "httpcore": {"level": "WARNING"}},
-}
+# JSON lines (apps/core/logs.py) on stderr, from the web server and the workers alike; a
+# request's lines carry its request id. SLUICE_LOG_FORMAT=console writes aligned text instead.
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_FORMAT = env("SLUICE_LOG_FORMAT", default="json")
+LOGGING = logs.config(LOG_LEVEL, LOG_FORMAT)
+
+# ---------------------------------------------------------------------------
+# Metrics (GET /v1/metrics, apps/core/metrics.py)
+# ---------------------------------------------------------------------------
+# When set, a scrape must carry `Authorization: Bearer <token>`.
+METRICS_TOKEN = env("SLUICE_METRICS_TOKEN", default="")
+# /v1/health says workers are `behind` once a record has waited this long to be stored.
+DRAIN_BEHIND_SECONDS = env.float("SLUICE_DRAIN_BEHIND_SECONDS", default=60.0)

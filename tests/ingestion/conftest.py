@@ -33,9 +33,10 @@ class IsolatedStack:
     worker or losing a message cannot disturb the rest of the suite."""
 
     def __init__(self, database_url: str, redis_url: str = "redis://127.0.0.1:6379/14",
-                 visibility_timeout: str = VISIBILITY_TIMEOUT) -> None:
+                 visibility_timeout: str = VISIBILITY_TIMEOUT, **env: str) -> None:
         self.database_url = database_url
-        self.env = {"REDIS_URL": redis_url, "SLUICE_VISIBILITY_TIMEOUT": visibility_timeout}
+        self.env = {"REDIS_URL": redis_url, "SLUICE_VISIBILITY_TIMEOUT": visibility_timeout,
+                    **env}
         self.prefix = process_env(database_url)["SLUICE_BROKER_PREFIX"]
         self.broker = redis.Redis.from_url(redis_url)
         for key in self.broker.scan_iter(f"{self.prefix}*"):  # an earlier run's, same pid
