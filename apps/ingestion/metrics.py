@@ -1,15 +1,17 @@
 """The ingestion buffer in Prometheus's text format, read from Redis when scraped: what an
-operator alerts on (records waiting longer and longer, a Redis that may evict them)."""
+operator alerts on (records waiting longer and longer, a Redis that may evict them); and the
+requests this process let through without checking their rate limits (Redis did not answer)."""
 
 from collections.abc import Iterator
 
 from django.conf import settings
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
+from apps.core.ratelimits import unchecked
 from apps.ingestion import buffer
 
 
@@ -47,8 +49,18 @@ def _per_shard(shards: list[dict[str, object]]) -> Iterator[Metric]:
     yield from families.values()
 
 
+class LimitsCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        passed = CounterMetricFamily(
+            "sluice_rate_limit_unchecked_requests", "Requests this web process let through "
+            "without checking their rate limits, because Redis did not answer")
+        passed.add_metric([], unchecked.count)
+        yield passed
+
+
 def metrics_text() -> bytes:
     registry = CollectorRegistry(auto_describe=False)
     if settings.REDIS_URL:
         registry.register(BufferCollector())
+        registry.register(LimitsCollector())
     return generate_latest(registry)

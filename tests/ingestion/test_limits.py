@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from apps.core import ratelimits
 from apps.core.ids import id_at
+from apps.ingestion.metrics import metrics_text
 from apps.orgs.models import ApiKey, Org
 from apps.records.models import Record, RejectedRecord
 from apps.records.services import rejected_prune
@@ -141,6 +142,8 @@ def test_while_redis_does_not_answer_requests_pass_unchecked_and_are_counted():
         ratelimits._script.cache_clear()
         ratelimits.unchecked.paused_until = 0.0
     assert ratelimits.unchecked.count == before + 2
+    assert (f"sluice_rate_limit_unchecked_requests_total {before + 2}.0"
+            in metrics_text().decode())
 
 
 def invalid_booking() -> dict[str, Any]:
