@@ -112,6 +112,31 @@ def test_an_orgs_own_limits_apply_to_it_alone(api, flights, make_org, server_url
         assert {client.get("/sources").status_code for _ in range(10)} == {200}
 
 
+DOORS = {  # each front door, asked as its senders ask it, with the org's secret key
+    "the API": lambda c, org: c.get(f"/v1/{org.slug}/sources"),
+    "the tracker": lambda c, org: c.post(f"/v1/{org.slug}/track", json={"batch": []}),
+    "the collector": lambda c, org: c.post("/api/initialize", json={}),
+    "Segment's API": lambda c, org: httpx.post(
+        f"{str(c.base_url).rstrip('/')}/v1/batch", json={"batch": []}, auth=(org.secret_key, "")),
+    "the /v3 API": lambda c, org: c.get("/v3/product"),
+}
+
+
+@pytest.mark.parametrize("door", DOORS)
+def test_every_front_door_is_limited(api, server_url, door, orm):
+    limits_set(api.org.slug, rate_limit_org=1, rate_limit_org_burst=1)
+    with httpx.Client(base_url=server_url, headers={"x-api-key": api.org.secret_key}) as client:
+        def refused_at_the_door() -> httpx.Response | None:
+            while api.get("/sources").status_code != 429:  # the org's bucket, emptied
+                pass
+            answer = DOORS[door](client, api.org)
+            return answer if answer.status_code == 429 else None  # a token came back between
+
+        answer = wait_for(refused_at_the_door, timeout=20)
+    assert answer.json()["code"] == "rate_limited" and int(answer.headers["Retry-After"]) >= 1
+    assert LEVEL.match(answer.headers["RateLimit"]).group(3) == "0"
+
+
 def test_a_limit_of_zero_is_no_limit(api, orm):
     limits_set(api.org.slug, rate_limit_key=0, rate_limit_org=0)
     answers = [api.get("/sources") for _ in range(5)]
