@@ -14,7 +14,8 @@ from apps.orgs.models import Org
 
 
 def collection_list(*, org: Org, source_id: int | None = None) -> QuerySet[Collection]:
-    collections = Collection.objects.filter(org=org).select_related("source").order_by("id")
+    collections = Collection.objects.filter(org=org).select_related(
+        "source", "rejected_drops").order_by("id")
     return collections.filter(source_id=source_id) if source_id else collections
 
 
@@ -30,8 +31,8 @@ def collection_labels(*, collections: set[tuple[int, int]]) -> dict[tuple[int, i
 
 def collection_get(*, org: Org, collection_id: object) -> Collection | None:
     """The org's collection with this id (number or string) or name, or None."""
-    return org_object_get(Collection.objects.select_related("source"), org=org,
-                          ref=collection_id, by_name=True)
+    return org_object_get(Collection.objects.select_related("source", "rejected_drops"),
+                          org=org, ref=collection_id, by_name=True)
 
 
 def collection_for_ingest(*, org: Org, collection_id: object) -> Collection | None:

@@ -19,6 +19,10 @@ class CollectionOutput(HalSerializer):
     compatibility = serializers.CharField(
         allow_null=True, help_text="The collection's compatibility mode; null: the org's "
         "default (`GET .../config`).")
+    rejectedDropped = serializers.IntegerField(
+        source="rejected_drops.dropped", default=0, read_only=True,
+        help_text="Rejected records not kept, past the cap on rejected records per "
+        "collection, since it was created (`GET /v1/<org>/rejected?collId=`).")
 
 
 class IdentifierOutput(HalSerializer):

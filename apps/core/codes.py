@@ -25,6 +25,7 @@ class Code(StrEnum):
     PERMISSION_DENIED = "permission_denied"  # the key may not do this (a write key managing)
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"  # a web page of an origin no web source allows
     NOT_FOUND = "not_found"  # nothing with this address or id exists for this key
+    RATE_LIMITED = "rate_limited"  # over the key's or the org's rate limit: see Retry-After
 
     # Clashes with what exists
     CONFLICT = "conflict"  # it clashes with what exists (when no code says more)
@@ -94,6 +95,7 @@ class Code(StrEnum):
     UNKNOWN_COLLECTION = "unknown_collection"  # the org (or source) has no such collection
     UNKNOWN_TYPE = "unknown_type"  # a collector call of a type it does not know
     STORAGE_FAILED = "storage_failed"  # the database refused the record; it is kept rejected
+    REJECTED_DROPPED = "rejected_dropped"  # a warning: past the collection's cap, not kept
     UNKNOWN_SCHEMA_VERSION = "unknown_schema_version"  # the collection has no such version
     UNREADABLE_IN_VERSION = "unreadable_in_version"  # Avro's rules cannot read it in that version
 

@@ -25,6 +25,7 @@ from apps.core.exceptions import (
     NotAuthenticated,
     NotFound,
     NotJSON,
+    RateLimited,
     SluiceError,
     TooLarge,
     Unavailable,
@@ -36,7 +37,7 @@ logger = logging.getLogger("sluice.errors")
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 STATUS_OF_KIND: dict[type[SluiceError], int] = {
     InvalidInput: 400, NotAuthenticated: 401, Forbidden: 403, NotFound: 404, Conflict: 409,
-    TooLarge: 413, Unsupported: 415, Unavailable: 503,
+    TooLarge: 413, Unsupported: 415, RateLimited: 429, Unavailable: 503,
 }
 
 
@@ -82,9 +83,11 @@ def problem_of(error: SluiceError, status_code: int) -> dict[str, Any]:
 def headers_of(error: SluiceError) -> dict[str, str]:
     """The headers an application error is answered with: a missing key is challenged (a
     session token is sent in the body, so an expired one is not), and a sender told to come
-    back is told when."""
+    back is told when (and, over a rate limit, the limits)."""
     if isinstance(error, NotAuthenticated) and error.code == Code.NOT_AUTHENTICATED:
         return {"WWW-Authenticate": error.challenge}
+    if isinstance(error, RateLimited):
+        return {"Retry-After": str(error.retry_after), **error.headers}
     if isinstance(error, Unavailable):
         return {"Retry-After": str(error.retry_after)}
     return {}

@@ -14,6 +14,7 @@ The hierarchy, by kind:
   + Conflict - it clashes with what exists
   + TooLarge - more than Sluice takes at once
   + Unsupported - a format or encoding that Sluice does not read
+  + RateLimited - more requests than the key's or the org's rate limit; retry after `retry_after`
   + Unavailable - something Sluice needs is away; trying again after `retry_after` may work
     - DatabaseUnavailable
 
@@ -144,6 +145,22 @@ class Unsupported(SluiceError):
 
     default_code = Code.UNSUPPORTED_MEDIA_TYPE
     default_detail = "Sluice does not read this format."
+
+
+class RateLimited(SluiceError):
+    """More requests than the key's or its org's rate limit lets through: nothing was done;
+    the same request after `retry_after` seconds may be taken. `headers` tell the limits."""
+
+    default_code = Code.RATE_LIMITED
+    default_detail = "Too many requests with this key or in this org."
+
+    def __init__(self, detail: str | None = None, *, retry_after: int,
+                 headers: dict[str, str]) -> None:
+        super().__init__(detail)
+        self.retry_after, self.headers = retry_after, headers
+
+    def extensions(self) -> dict[str, Any]:
+        return {"retryAfter": self.retry_after}
 
 
 class Unavailable(SluiceError):

@@ -17,13 +17,16 @@ WRITE_KEY_DETAIL = (
 
 
 class OrgKey(Protocol):
-    """What the key (or browser session) a request was authenticated with tells of its org
-    and its power: only a secret key manages."""
+    """What the key (or browser session) a request was authenticated with tells of its org,
+    of itself (`key_id`: whose rate limit it draws on) and its power: only a secret key
+    manages."""
 
     @property
     def org(self) -> Any: ...
     @property
     def org_id(self) -> int: ...
+    @property
+    def key_id(self) -> int: ...
     @property
     def org_slug(self) -> str: ...
     @property

@@ -1,7 +1,8 @@
 """Sluice's metrics in Prometheus's text format, for GET /v1/metrics: what every process
 counted (apps/core/metrics.py: requests, records ingested and stored, drains' writes, task
 retries) and the ingestion buffer, read from Redis when scraped: what an operator alerts on
-(records waiting longer and longer, a Redis that may evict them).
+(records waiting longer and longer, a Redis that may evict them); and the requests this
+process let through without checking their rate limits (Redis did not answer).
 
 Records ingested are counted by org and collection id, which the request has at hand; a
 scrape names them by slug and name (a collection deleted since keeps its ids)."""
@@ -13,12 +14,13 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.utils import timezone
 from prometheus_client import CollectorRegistry, generate_latest
-from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, Metric
 from prometheus_client.registry import Collector
 from redis.exceptions import RedisError
 
 from apps.catalog.selectors import collection_labels
 from apps.core import metrics
+from apps.core.ratelimits import unchecked
 from apps.ingestion import buffer
 from apps.records.services import Batch, StoreResult
 
@@ -113,6 +115,13 @@ class CountingCollector(Collector):
                                      "embedded default, which counts nothing")
         counting.add_metric([], 1 if settings.REDIS_URL else 0)
         yield counting
+class LimitsCollector(Collector):
+    def collect(self) -> Iterator[Metric]:
+        passed = CounterMetricFamily(
+            "sluice_rate_limit_unchecked_requests", "Requests this web process let through "
+            "without checking their rate limits, because Redis did not answer")
+        passed.add_metric([], unchecked.count)
+        yield passed
 
 
 def metrics_text() -> bytes:
@@ -123,4 +132,5 @@ def metrics_text() -> bytes:
     if settings.REDIS_URL:
         registry.register(CountsCollector())
         registry.register(BufferCollector())
+        registry.register(LimitsCollector())
     return generate_latest(registry)

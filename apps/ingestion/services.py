@@ -21,7 +21,7 @@ from apps.core.exceptions import Conflict, InvalidInput, Unavailable
 from apps.core.ids import new_id
 from apps.ingestion import buffer, limits, metrics, tasks
 from apps.records.models import RejectedRecord
-from apps.records.selectors import keys_stored
+from apps.records.selectors import keys_stored, rejected_full
 from apps.records.services import Batch, rejected_delete, rejected_update
 
 
@@ -259,6 +259,21 @@ def batches_enqueue(batches: list[Batch], outcome: Outcome | None = None) -> Non
     except (BrokerError, RedisError) as error:
         raise QueueUnavailable() from error
     metrics.batches_queued(batches)
+    if outcome is not None and outcome.rejected:
+        _drops_told(outcome, batches)
+
+
+def _drops_told(outcome: Outcome, batches: list[Batch]) -> None:
+    """Warns when records rejected here are past their collection's cap: counted as dropped,
+    not kept."""
+    full = rejected_full(collection_ids=[batch.collection_id for batch in batches
+                                         if batch.rejected])
+    for collection_id, dropped in full.items():
+        outcome.warnings.append({
+            "collId": str(collection_id), "code": Code.REJECTED_DROPPED, "dropped": dropped,
+            "detail": "This collection holds its cap of rejected records: records rejected "
+            "now are counted as dropped, not kept (`dropped`: so far). Replay or wait for "
+            "older ones to pass their retention period, or raise the org's cap."})
 
 
 def health() -> dict[str, Any]:

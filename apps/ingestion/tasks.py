@@ -21,6 +21,7 @@ from apps.ingestion import buffer, watch
 from apps.ingestion import metrics as ingestion_metrics
 from apps.profiles.services import merges_from_batches
 from apps.records.services import STORAGE_ERRORS, Batch, batches_store
+from apps.records.tasks import rejected_prune_when_due
 
 logger = logging.getLogger("sluice.ingestion")
 
@@ -39,12 +40,14 @@ RELIABLE: dict[str, Any] = {
 
 def messages_store(messages: list[buffer.Message]) -> None:
     """Stores the batches of many requests in one write, then records the identities that
-    users records stitch together."""
+    users records stitch together (and asks for a prune of old rejected records when one is
+    due)."""
     batches = [Batch(**batch) for message in messages for batch in message]
     started = time.perf_counter()
     result = batches_store(batches=batches)
     merges_from_batches(batches=batches)
     ingestion_metrics.write_stored(batches, result, started)
+    rejected_prune_when_due()
 
 
 def stored_in_time(messages: list[buffer.Message], deadline: float) -> bool:

@@ -11,6 +11,7 @@ import redis
 from kombu.exceptions import OperationalError as BrokerError
 
 from apps.ingestion import buffer
+from apps.records.tasks import rejected_prune_when_due
 
 SWEEP_SECONDS = 2.0
 logger = logging.getLogger("sluice.ingestion")
@@ -35,6 +36,7 @@ def _watch(schedule_drain: buffer.ScheduleDrain) -> None:
             if away:
                 logger.warning("the ingestion buffer is reachable again; drains resume")
             away = False
+            rejected_prune_when_due()  # with no traffic, old rejected records go all the same
         except (redis.RedisError, BrokerError) as error:
             if not away:
                 logger.error("the ingestion buffer cannot be reached (%s); records wait, and "

@@ -12,6 +12,13 @@ from apps.orgs.services import api_key_create, api_key_revoke
 class OrgAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_display = ["slug", "name", "compatibility", "created_at"]
     search_fields = ["slug", "name"]
+    fieldsets = [
+        (None, {"fields": ["slug", "name", "compatibility"]}),
+        ("Limits", {"description": "This org's own; blank: the setting's (README, "
+                    "\"Limits\"). They apply from its next request.",
+                    "fields": ["rate_limit_key", "rate_limit_key_burst", "rate_limit_org",
+                               "rate_limit_org_burst", "rejected_cap"]}),
+    ]
 
 
 @admin.register(ApiKey)

@@ -37,6 +37,22 @@ class Org(models.Model):
     compatibility = models.CharField(
         max_length=20, choices=Compatibility.choices, default=Compatibility.BACKWARD,
         help_text="The compatibility mode of collections that name none of their own.")
+    # Limits of this org's own; blank: the setting's (README, "Limits")
+    rate_limit_key = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests a second each key may make (blank: "
+        "SLUICE_RATE_LIMIT_KEY; 0: no limit).")
+    rate_limit_key_burst = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests a key may make at once after a pause (blank: "
+        "SLUICE_RATE_LIMIT_KEY_BURST).")
+    rate_limit_org = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests a second all keys of the org together may "
+        "make (blank: SLUICE_RATE_LIMIT_ORG; 0: no limit).")
+    rate_limit_org_burst = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Requests all keys together may make at once (blank: "
+        "SLUICE_RATE_LIMIT_ORG_BURST).")
+    rejected_cap = models.PositiveIntegerField(
+        null=True, blank=True, help_text="Rejected records kept per collection; past it they "
+        "are counted as dropped, not kept (blank: SLUICE_REJECTED_CAP).")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -77,6 +93,10 @@ class ApiKey(models.Model):
     @property
     def is_secret(self) -> bool:
         return self.kind == self.Kind.SECRET
+
+    @property
+    def key_id(self) -> int:
+        return self.id
 
     @property
     def org_slug(self) -> str:

@@ -1,8 +1,8 @@
 """Reading records and rejected records back, and deleting a record. Records are sent
 (POST .../data) and rejected records replayed through apps/ingestion."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -13,7 +13,13 @@ from apps.catalog.selectors import collection_get
 from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
 from apps.core.exceptions import InvalidInput
-from apps.core.pagination import cursor_page, cursor_params, time_param
+from apps.core.pagination import (
+    CURSOR_LINKS,
+    CursorPageInfo,
+    cursor_page,
+    cursor_params,
+    time_param,
+)
 from apps.records import selectors
 from apps.records.models import Record
 from apps.records.selectors import RecordQuery
@@ -122,9 +128,19 @@ class RecordDetailApi(OrgAPIView):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
+REJECTED_PAGE = inline_serializer("RejectedRecordPage", {
+    "_embedded": inline_serializer("RejectedRecordPageEmbedded", {
+        "rejected": RejectedRecordOutput(many=True)}),
+    "_links": CURSOR_LINKS, "page": CursorPageInfo(),
+    "dropped": serializers.IntegerField(help_text=(
+        "rejected records of the collection (without `collId`, of the org) that were not "
+        "kept, past the cap on rejected records per collection, since it was created")),
+})
+
+
 class RejectedListApi(OrgAPIView):
     @extend_schema(
-        responses=cursor_page("rejected", RejectedRecordOutput).schema,
+        responses=REJECTED_PAGE,
         parameters=[*PAGE_PARAMETERS, OpenApiParameter("collId", str)],
         operation_id="rejected_list",
     )
@@ -136,8 +152,9 @@ class RejectedListApi(OrgAPIView):
         rejected, cursor = selectors.rejected_page(org=self.org, collection=collection,
                                                    query=query)
         items = self.output(RejectedRecordOutput, rejected, many=True)
-        return Response(cursor_page("rejected", RejectedRecordOutput).body(request, items,
-                                                                           cursor, limit))
+        page = cursor_page("rejected", RejectedRecordOutput).body(request, items, cursor, limit)
+        dropped = selectors.rejected_dropped(org=self.org, collection=collection)
+        return Response({**page, "dropped": dropped})
 
 
 class RejectedDetailApi(OrgAPIView):

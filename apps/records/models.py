@@ -51,3 +51,22 @@ class RejectedRecord(models.Model):
 
     def __str__(self) -> str:
         return f"rejected {self.id}"
+
+
+class RejectedDrops(models.Model):
+    """What a collection's cap on rejected records left out: how many were dropped (counted,
+    not kept) since it was created, and whether it holds its cap as of its last write."""
+
+    collection = models.OneToOneField(Collection, on_delete=models.CASCADE, primary_key=True,
+                                      db_constraint=False, related_name="rejected_drops")
+    org = models.ForeignKey(Org, on_delete=models.CASCADE, db_constraint=False,
+                            related_name="+")
+    dropped = models.BigIntegerField(default=0)
+    full = models.BooleanField(default=False)
+    last_dropped_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name_plural = "rejected drops"
+
+    def __str__(self) -> str:
+        return f"{self.collection_id}: {self.dropped} dropped"

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q, QuerySet, Sum
 
 from apps.catalog import avro
 from apps.catalog.models import Collection, SchemaVersion
@@ -19,7 +19,7 @@ from apps.core.exceptions import Conflict
 from apps.core.ids import id_at, parse_id
 from apps.core.selectors import org_object_get
 from apps.orgs.models import Org
-from apps.records.models import Record, RejectedRecord
+from apps.records.models import Record, RejectedDrops, RejectedRecord
 
 if TYPE_CHECKING:
     from apps.records.services import Batch  # which imports these selectors
@@ -108,6 +108,21 @@ def record_counts_by_version(*, org: Org, collection: Collection) -> dict[int, i
 
 def rejected_count(*, org: Org, collection: Collection) -> int:
     return RejectedRecord.objects.filter(org=org, collection=collection).count()
+
+
+def rejected_dropped(*, org: Org, collection: Collection | None) -> int:
+    """How many rejected records of the collection (or of the org) its cap dropped."""
+    drops = RejectedDrops.objects.filter(org=org)
+    if collection is not None:
+        drops = drops.filter(collection=collection)
+    return int(drops.aggregate(dropped=Sum("dropped"))["dropped"] or 0)
+
+
+def rejected_full(*, collection_ids: Iterable[int]) -> dict[int, int]:
+    """Of these collections, those that held their cap of rejected records at their last
+    write, with how many they dropped so far."""
+    return dict(RejectedDrops.objects.filter(collection_id__in=set(collection_ids), full=True)
+                .values_list("collection_id", "dropped"))
 
 
 def rejected_stream(*, org: Org, collection: Collection,
@@ -259,7 +274,8 @@ def _read_in(collection: Collection, record: Record,
 
 def batches_stored(*, batches: list["Batch"]) -> bool:
     """Whether every record of the batches is stored (its key holds what it sent, or what came
-    after it) and every rejected record kept: what a sender that asked to wait waits for."""
+    after it) and every rejected record kept (or dropped past the collection's cap): what a
+    sender that asked to wait waits for."""
     for batch in batches:
         keys = {record[1] for record in batch.records}
         received = datetime.fromisoformat(batch.received_at)
@@ -267,6 +283,8 @@ def batches_stored(*, batches: list["Batch"]) -> bool:
                                           received_at__gte=received).count() < len(keys):
             return False
         rejected = [entry[0] for entry in batch.rejected]
-        if rejected and RejectedRecord.objects.filter(id__in=rejected).count() < len(rejected):
+        if rejected and RejectedRecord.objects.filter(id__in=rejected).count() < len(
+                rejected) and not RejectedDrops.objects.filter(
+                collection_id=batch.collection_id, last_dropped_at__gte=received).exists():
             return False
     return True

@@ -19,6 +19,8 @@ ALLOW_METHODS = "POST, OPTIONS"
 # X-Retry-Count: Segment's browser library sends it on its retries
 ALLOW_HEADERS = "Content-Type, x-api-key, Authorization, X-Retry-Count"
 PREFLIGHT_MAX_AGE = "600"
+# what a page's script may read of an answer beyond the basics: when to retry, and the limits
+EXPOSE_HEADERS = "Retry-After, RateLimit, RateLimit-Policy"
 
 
 class OriginNotAllowed(Forbidden):
@@ -43,6 +45,7 @@ def allow(response: HttpResponse | Response, origin: str) -> None:
     only, never by cookie, so they grant nothing."""
     response["Access-Control-Allow-Origin"] = origin
     response["Access-Control-Allow-Credentials"] = "true"
+    response["Access-Control-Expose-Headers"] = EXPOSE_HEADERS
     _vary(response, "Origin")
 
 

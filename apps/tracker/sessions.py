@@ -41,6 +41,10 @@ class CollectorSession:
         return self.org.id
 
     @property
+    def key_id(self) -> int:
+        return self.key.id
+
+    @property
     def org_slug(self) -> str:
         return self.org.slug
 

@@ -162,6 +162,21 @@ CELERY_TASK_ROUTES = {"sluice.ingestion.*": {"queue": "ingest"}}
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 
 # ---------------------------------------------------------------------------
+# Limits (README, "Limits"); an org may have its own (apps/orgs/models.py)
+# ---------------------------------------------------------------------------
+# Requests a second (and at once, after a pause) that each key, and all keys of an org
+# together, may make: token buckets in Redis (apps/core/ratelimits.py), none without Redis.
+# A rate of 0 is no limit.
+RATE_LIMIT_KEY = env.int("SLUICE_RATE_LIMIT_KEY", default=100)
+RATE_LIMIT_KEY_BURST = env.int("SLUICE_RATE_LIMIT_KEY_BURST", default=500)
+RATE_LIMIT_ORG = env.int("SLUICE_RATE_LIMIT_ORG", default=500)
+RATE_LIMIT_ORG_BURST = env.int("SLUICE_RATE_LIMIT_ORG_BURST", default=2500)
+# Rejected records kept per collection (past it, counted as dropped) and for how long
+REJECTED_CAP = env.int("SLUICE_REJECTED_CAP", default=100_000)
+REJECTED_RETENTION_DAYS = env.int("SLUICE_REJECTED_RETENTION_DAYS", default=30)
+REJECTED_PRUNE_SECONDS = env.int("SLUICE_REJECTED_PRUNE_SECONDS", default=3600)
+
+# ---------------------------------------------------------------------------
 # REST framework and OpenAPI
 # ---------------------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -1,6 +1,7 @@
 from collections.abc import Iterator
 from typing import Any
 
+import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
@@ -9,6 +10,7 @@ from tests.helpers import create_collection, create_identifier, create_source
 from tests.tracker.browser import PageServer, SwitchProxy
 
 SHOP = "http://shop.example"
+SCRIPT = "/static/tracker/sluice.js"
 
 
 @pytest.fixture
@@ -43,3 +45,24 @@ def proxy(server_url: str) -> Iterator[SwitchProxy]:
     switch = SwitchProxy(server_url)
     yield switch
     switch.stop()
+
+
+def served_script(base: str) -> str:
+    url = f"{base}{SCRIPT}"
+    assert httpx.get(url).status_code == 200, f"the browser tracker is not served at {SCRIPT}"
+    return url
+
+
+@pytest.fixture
+def script_url(server_url: str) -> str:
+    return served_script(server_url)
+
+
+@pytest.fixture
+def shop(api: Any, web: dict[str, Any], site: PageServer) -> dict[str, Any]:
+    """The org's web source allows the test site's origin too."""
+    source = web["source"]
+    answer = api.patch(f"/sources/{source['id']}",
+                       json={"allowedOrigins": [*source["allowedOrigins"], site.origin]})
+    assert answer.status_code == 200, answer.text
+    return {**web, "api": api}

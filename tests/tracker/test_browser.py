@@ -20,33 +20,12 @@ from apps.catalog.models import Collection
 from apps.records.models import Record, RejectedRecord
 from apps.sources.models import Source
 from tests.helpers import wait_for
+from tests.tracker.conftest import served_script
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
-SCRIPT = "/static/tracker/sluice.js"
 SETTLE_SECONDS = 3  # how long the tracker may go on sending after everything has arrived
 ARRIVAL_SECONDS = 30
-
-
-def served_script(base):
-    url = f"{base}{SCRIPT}"
-    assert httpx.get(url).status_code == 200, f"the browser tracker is not served at {SCRIPT}"
-    return url
-
-
-@pytest.fixture
-def script_url(server_url):
-    return served_script(server_url)
-
-
-@pytest.fixture
-def shop(api, web, site):
-    """The org's web source allows the test site's origin too."""
-    source = web["source"]
-    answer = api.patch(f"/sources/{source['id']}",
-                       json={"allowedOrigins": [*source["allowedOrigins"], site.origin]})
-    assert answer.status_code == 200, answer.text
-    return {**web, "api": api}
 
 
 def tracker_page(script_url, api, tracker_id, title="Flights"):

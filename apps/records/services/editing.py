@@ -5,6 +5,7 @@ from typing import Any
 from apps.catalog.models import Collection
 from apps.records.models import Record, RejectedRecord
 from apps.records.selectors import related_to
+from apps.records.services.rejected_cap import rejected_fullness_refreshed
 
 
 def record_delete(*, record: Record) -> None:
@@ -35,3 +36,4 @@ def rejected_update(*, rejected: RejectedRecord, errors: list[dict[str, Any]],
 def rejected_delete(*, rejected: list[RejectedRecord]) -> None:
     """Takes rejected records off the rejected list (once replayed)."""
     RejectedRecord.objects.filter(id__in=[item.id for item in rejected]).delete()
+    rejected_fullness_refreshed({item.collection_id for item in rejected})

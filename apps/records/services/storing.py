@@ -25,6 +25,7 @@ from psycopg.pq import Format
 from psycopg.types.json import Jsonb
 
 from apps.records.models import Record, RejectedRecord
+from apps.records.services.rejected_cap import rejected_within_cap
 
 logger = logging.getLogger("sluice.records")
 
@@ -337,8 +338,9 @@ def _writer() -> Callable[[list[Row], list[PartialRow], list[Row]], None]:
 
 
 def _write(batches: list[Batch]) -> None:
+    now = timezone.now()
     with transaction.atomic():
-        _writer()(*_record_rows(batches, timezone.now()), _rejected_rows(batches))
+        _writer()(*_record_rows(batches, now), rejected_within_cap(_rejected_rows(batches), now))
         for batch in batches:
             for field_name, by, collection_id in batch.inherits or ():
                 _inherited(batch, field_name, by, collection_id)
