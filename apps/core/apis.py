@@ -8,7 +8,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from apps.core.exceptions import NotFound, NotJSON
-from apps.core.permissions import org_key_checked
+from apps.core.permissions import READ_METHODS, org_key_checked
 
 T = TypeVar("T")
 
@@ -18,7 +18,8 @@ class OrgAPIView(APIView):
     names no org (a vendor's front door) says `org_in_url = False`: the key's org is used."""
 
     org_in_url = True
-    write_key_methods: tuple[str, ...] = ()  # all others need a secret key
+    write_key_methods: tuple[str, ...] = ()  # what a write key may do; others need more
+    read_key_methods: tuple[str, ...] = READ_METHODS  # what a read key may do
     body_required = False  # True: a POST or PUT without a body is refused
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -27,10 +28,15 @@ class OrgAPIView(APIView):
         super().initial(request, *args, **kwargs)
         self.key = org_key_checked(
             request, org_in_url=kwargs.get("org", "") if self.org_in_url else None,
-            write_key_methods=self.write_key_methods)
+            write_key_methods=self.write_key_methods, read_key_methods=self.read_key_methods)
         self.org = self.key.org
         if self.body_required and request.method in ("POST", "PUT") and request.stream is None:
             raise NotJSON("the body is empty")
+
+    @property
+    def acting_key(self) -> Any:
+        """The key that asks, for the services that keep who changed what."""
+        return self.key
 
     def found(self, obj: T | None) -> T:
         """The object, or the same 404 as for anything that does not exist."""

@@ -265,8 +265,8 @@ def test_an_expired_forged_or_revoked_session_is_refused(api, collector, orm):
     api_key_revoke(key=key)
     revoked = collect(collector, token, [])
     assert revoked.status_code == 401
-    assert revoked.json()["detail"] == ("The API key of this session was revoked. Initialize "
-                                        "a session with a live key.")
+    assert revoked.json()["detail"] == ("The API key of this session was revoked or has "
+                                        "expired. Initialize a session with a working key.")
 
 
 def test_collector_origins_follow_the_orgs_web_sources(api, collector):
