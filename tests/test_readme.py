@@ -31,7 +31,7 @@ PLAIN_VALUE = re.compile(
     r'"(\w+)":\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null|\[\]|\{\})(?=\s*[,}\]])')
 # ids and times differ from run to run: the README's are examples
 VARYING = frozenset({"id", "collId", "sourceId", "referenceId", "trackerId", "createdAt",
-                     "finishedAt", "receivedAt", "updatedAt"})
+                     "finishedAt", "receivedAt", "updatedAt", "writeKey"})
 # the README says to poll a dry run until it is done, and how: only that read is read again
 POLLED = '"status": "done"'
 POLL_SECONDS = 20
@@ -149,8 +149,10 @@ class Shell:
 
     def copied(self, what: str, line: str, block: Block) -> str:
         answer = self.last_answer
-        value = answer.get(what) if what != "self link" else answer.get("_links", {}).get(
-            "self", {}).get("href")
+        if what == "self link":
+            value = answer.get("_links", {}).get("self", {}).get("href")
+        else:  # a new key is answered as `key`, a new web source's as `writeKey`
+            value = answer.get(what) or (answer.get("writeKey") if what == "key" else None)
         assert value, f"README line {block.line}: {line!r}, but the answer was {answer!r}"
         return str(value)
 
