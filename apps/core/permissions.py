@@ -2,8 +2,8 @@
 at the front doors that imitate a vendor, by its key or session alone. Whoever asks must hold a
 key (or a browser session) of that org; another org's key sees exactly what a missing object
 looks like. A secret key may do anything; a read key only what a view reads (GET); a write
-key only what a view lets it send (POST records). `OrgAPIView` (core/apis.py) applies this to every
-view built on it, whatever permission classes the view declares."""
+key only what a view lets it send (POST records). `OrgAPIView` (core/apis.py) applies this
+to every view built on it, whatever permission classes the view declares."""
 
 from typing import Any, Protocol, cast
 

@@ -39,7 +39,9 @@ def api_key_checked(*, org: Org, kind: str, source: Source | None,
                     expires_at: datetime | None) -> None:
     """InvalidInput unless a key of `org` can be made so: a source only for a write key, of
     the same org; an expiry to come."""
-    _checked_expiry(expires_at, "expiresAt")
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput.field("expiresAt", Code.INVALID, "The time is past: give a time to "
+                                 "come, or revoke the key to stop it now.")
     if source is None:
         return
     if source.org_id != org.id:
@@ -47,12 +49,6 @@ def api_key_checked(*, org: Org, kind: str, source: Source | None,
     if kind != ApiKey.Kind.WRITE:
         raise InvalidInput.field("sourceId", Code.INVALID, "Only a write key is scoped to a "
                                  "source; a secret or read key covers the whole org.")
-
-
-def _checked_expiry(expires_at: datetime | None, attr: str) -> None:
-    if expires_at is not None and expires_at <= timezone.now():
-        raise InvalidInput.field(attr, Code.INVALID, "The time is past: give a time to come, "
-                                 "or revoke the key to stop it now.")
 
 
 def api_key_create(*, org: Org, kind: str, name: str = "", source: Source | None = None,
@@ -73,9 +69,10 @@ def api_key_create(*, org: Org, kind: str, name: str = "", source: Source | None
 @transaction.atomic
 def api_key_rotate(*, org: Org, key: ApiKey, old_key_expires_at: datetime | None = None,
                    acting: ApiKey | None = None) -> tuple[ApiKey, str]:
-    """A new key of `key`'s kind, name and source; `key` keeps working until
-    `old_key_expires_at` (24 hours from now unless told; now at the latest it already
-    expired by). Answers the new key and its raw value, once."""
+    """A new key of `key`'s kind, name and source (made by the `acting` key; None: an
+    operator); `key` keeps working until `old_key_expires_at` (24 hours from now unless told;
+    a time past means now), never later than it would have anyway. Answers the new key and
+    its raw value, once."""
     now = timezone.now()
     if not key.works_at(now):
         raise Conflict("This key is revoked or expired: it cannot be rotated. Create a new "
@@ -96,8 +93,9 @@ def _last_secret_key(key: ApiKey) -> bool:
 
 
 def api_key_revoke(*, key: ApiKey, acting: ApiKey | None = None) -> None:
-    """Revokes the key; every process stops accepting it at once. A key may not revoke its
-    org's last working secret key (an operator may: the CLI and the admin make new ones)."""
+    """Revokes the key (by the `acting` key; None: an operator); every process stops
+    accepting it at once. A key may not revoke its org's last working secret key (an
+    operator may: the CLI and the admin make new ones)."""
     if key.revoked_at is not None:
         return
     if acting is not None and key.is_secret and _last_secret_key(key):
