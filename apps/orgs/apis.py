@@ -121,7 +121,8 @@ class KeyRotateApi(KeysAPIView):
                    description="A new key of the same kind, name and source, answered with "
                    "the key itself (`key`) this once; the rotated key (`replaces`) keeps "
                    "working until `oldKeyExpiresAt`, or for `graceSeconds`; with neither, for "
-                   "24 hours. Deploy the new key meanwhile. A body is optional.")
+                   "24 hours. Deploy the new key meanwhile. A body is optional. A revoked or "
+                   "expired key cannot be rotated (409 `key_not_live`).")
     def post(self, request: Request, org: str, key_id: str) -> Response:
         old = self.api_key(key_id)
         data = self.valid(RotateInput) if request.data else {}
