@@ -26,12 +26,12 @@ from tests.tracker.browser import CHROMIUM, CHROMIUM_ARGS, PageServer
 README = ROOT / "README.md"
 PRINTED_HOST = "http://127.0.0.1:8000"
 PRINTED_ORIGIN = "http://localhost:3000"
-ANSWERED = re.compile(r"^(\w+)=\S+\s+# the (id|self link) it answered$")
+ANSWERED = re.compile(r"^(\w+)=\S+\s+# the (id|self link|key) it answered\b.*$")
 PLAIN_VALUE = re.compile(
     r'"(\w+)":\s*("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?|true|false|null|\[\]|\{\})(?=\s*[,}\]])')
 # ids and times differ from run to run: the README's are examples
 VARYING = frozenset({"id", "collId", "sourceId", "referenceId", "trackerId", "createdAt",
-                     "finishedAt", "receivedAt", "updatedAt"})
+                     "finishedAt", "receivedAt", "updatedAt", "writeKey"})
 # the README says to poll a dry run until it is done, and how: only that read is read again
 POLLED = '"status": "done"'
 POLL_SECONDS = 20
@@ -149,8 +149,10 @@ class Shell:
 
     def copied(self, what: str, line: str, block: Block) -> str:
         answer = self.last_answer
-        value = answer.get("id") if what == "id" else answer.get("_links", {}).get(
-            "self", {}).get("href")
+        if what == "self link":
+            value = answer.get("_links", {}).get("self", {}).get("href")
+        else:  # a new key is answered as `key`, a new web source's as `writeKey`
+            value = answer.get(what) or (answer.get("writeKey") if what == "key" else None)
         assert value, f"README line {block.line}: {line!r}, but the answer was {answer!r}"
         return str(value)
 
@@ -251,6 +253,9 @@ class Browser:
         self.before: set[str] = set()  # the records there were before the block ran
 
     def printed(self, text: str) -> str:
+        """The block as this run has it; a tracker tag's key is the web source's own."""
+        if "trackerId" in text or "data-tracker-id" in text:
+            text = text.replace("sluice_wk_...", self.shell.variables["SOURCE_KEY"])
         return self.shell.printed(text).replace("4e70072d4e07b6f7", self.tracker_id())
 
     def tracker_id(self) -> str:

@@ -10,7 +10,7 @@ from rest_framework.views import APIView
 
 from apps.core import logs
 from apps.core.exceptions import NotFound, NotJSON, RateLimited
-from apps.core.permissions import org_key_checked
+from apps.core.permissions import READ_METHODS, org_key_checked
 from apps.core.ratelimits import Verdict, request_admitted
 
 T = TypeVar("T")
@@ -24,7 +24,8 @@ class OrgAPIView(APIView):
 
     org_in_url = True
     limits: Verdict | None = None
-    write_key_methods: tuple[str, ...] = ()  # all others need a secret key
+    write_key_methods: tuple[str, ...] = ()  # what a write key may do; others need more
+    read_key_methods: tuple[str, ...] = READ_METHODS  # what a read key may do
     body_required = False  # True: a POST or PUT without a body is refused
 
     def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
@@ -33,7 +34,7 @@ class OrgAPIView(APIView):
         super().initial(request, *args, **kwargs)
         self.key = org_key_checked(
             request, org_in_url=kwargs.get("org", "") if self.org_in_url else None,
-            write_key_methods=self.write_key_methods)
+            write_key_methods=self.write_key_methods, read_key_methods=self.read_key_methods)
         self.org = self.key.org
         logs.org_known(self.org.slug)
         self.limits = request_admitted(self.key)
@@ -50,6 +51,11 @@ class OrgAPIView(APIView):
             for name, value in self.limits.headers().items():
                 response[name] = value
         return response
+
+    @property
+    def acting_key(self) -> Any:
+        """The key that asks, for the services that keep who changed what."""
+        return self.key
 
     def found(self, obj: T | None) -> T:
         """The object, or the same 404 as for anything that does not exist."""

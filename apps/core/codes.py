@@ -23,6 +23,7 @@ class Code(StrEnum):
     NOT_AUTHENTICATED = "not_authenticated"  # no valid API key of the org
     SESSION_EXPIRED = "session_expired"  # a collector session token expired, forged or revoked
     PERMISSION_DENIED = "permission_denied"  # the key may not do this (a write key managing)
+    OUTSIDE_KEY_SCOPE = "outside_key_scope"  # a source's write key sending to another source
     ORIGIN_NOT_ALLOWED = "origin_not_allowed"  # a web page of an origin no web source allows
     NOT_FOUND = "not_found"  # nothing with this address or id exists for this key
     RATE_LIMITED = "rate_limited"  # over the key's or the org's rate limit: see Retry-After
@@ -36,6 +37,8 @@ class Code(StrEnum):
     IDENTIFIER_REFERENCED = "identifier_referenced"  # foreign identifiers point at it
     PRIMARY_IDENTIFIER_EXISTS = "primary_identifier_exists"  # a collection has one at most
     NO_PRIMARY_IDENTIFIER = "no_primary_identifier"  # records are keyed by it: add one first
+    LAST_SECRET_KEY = "last_secret_key"  # a key may not revoke its org's last secret key
+    KEY_NOT_LIVE = "key_not_live"  # a revoked or expired key cannot be rotated
 
     # Size limits
     PAYLOAD_TOO_LARGE = "payload_too_large"  # more than Sluice takes at once

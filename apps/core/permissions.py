@@ -1,8 +1,9 @@
 """Tenancy in one place. Every request names its org once: in the URL (`/v1/<org>/...`) or,
 at the front doors that imitate a vendor, by its key or session alone. Whoever asks must hold a
 key (or a browser session) of that org; another org's key sees exactly what a missing object
-looks like, and managing needs a secret key. `OrgAPIView` (core/apis.py) applies this to every
-view built on it, whatever permission classes the view declares."""
+looks like. A secret key may do anything; a read key only what a view reads (GET); a write
+key only what a view lets it send (POST records). `OrgAPIView` (core/apis.py) applies this
+to every view built on it, whatever permission classes the view declares."""
 
 from typing import Any, Protocol, cast
 
@@ -14,12 +15,17 @@ from apps.core.exceptions import Forbidden, NotAuthenticated, NotFound
 WRITE_KEY_DETAIL = (
     "This is a write key: it can only send records. Use a secret key of this org to manage it."
 )
+READ_KEY_DETAIL = (
+    "This is a read key: it can only read. Use a secret key of this org to change anything."
+)
+SECRET_KEY_DETAIL = "Only a secret key of this org may do this."
+READ_METHODS = ("GET", "HEAD")
 
 
 class OrgKey(Protocol):
     """What the key (or browser session) a request was authenticated with tells of its org,
-    of itself (`key_id`: whose rate limit it draws on) and its power: only a secret key
-    manages."""
+    of itself (`key_id`: whose rate limit it draws on) and its power: its kind (secret, read
+    or write) and, for a write key of one source, that source's id."""
 
     @property
     def org(self) -> Any: ...
@@ -31,6 +37,10 @@ class OrgKey(Protocol):
     def org_slug(self) -> str: ...
     @property
     def is_secret(self) -> bool: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def source_id(self) -> int | None: ...
 
 
 def key_of(request: Request) -> OrgKey:
@@ -41,15 +51,26 @@ def key_of(request: Request) -> OrgKey:
 
 
 def org_key_checked(request: Request, *, org_in_url: str | None,
-                    write_key_methods: tuple[str, ...]) -> OrgKey:
+                    write_key_methods: tuple[str, ...],
+                    read_key_methods: tuple[str, ...] = READ_METHODS) -> OrgKey:
     """The request's key, when it belongs to the org the URL names (if it names one) and may
-    do what the method asks: a 404 for another org's key, a 403 for a write key managing."""
+    do what the method asks: a 404 for another org's key, a 403 for a write key managing or
+    a read key changing anything."""
     key = key_of(request)
     if org_in_url is not None and key.org_slug != org_in_url:
         raise NotFound()
-    if request.method not in write_key_methods and not key.is_secret:
-        raise Forbidden(WRITE_KEY_DETAIL)
+    if key.is_secret:
+        return key
+    allowed = write_key_methods if key.kind == "write" else read_key_methods
+    if request.method not in allowed:
+        raise Forbidden(_refusal(key.kind, str(request.method)))
     return key
+
+
+def _refusal(kind: str, method: str) -> str:
+    if kind == "write":
+        return WRITE_KEY_DETAIL
+    return SECRET_KEY_DETAIL if method in READ_METHODS else READ_KEY_DETAIL
 
 
 class KeyRequired(BasePermission):

@@ -189,9 +189,15 @@ class RecordsBody:
 
 
 class IngestAPIView(RecordsBody, OrgAPIView):
-    """Write keys may POST records here as well as secret keys."""
+    """Write keys may POST records here as well as secret keys; a web source's write key
+    only to its source's collections (and the built-in ones)."""
 
     write_key_methods = ("POST",)
+
+    @property
+    def only_source(self) -> int | None:
+        """The source whose collections alone the key may send to; None: any of the org."""
+        return self.key.source_id
 
 
 class CollectionDataApi(IngestAPIView, RecordListApi):
@@ -213,6 +219,7 @@ class CollectionDataApi(IngestAPIView, RecordListApi):
     )
     def post(self, request: Request, org: str, collection_id: str) -> Response:
         collection = self.collection_to_ingest(collection_id)
+        services.scope_checked(only_source=self.only_source, collections=[collection])
         outcome = services.collection_ingest(
             collection=collection, payload=request.data,
             version=schema_version_param(request, collection))
@@ -242,6 +249,8 @@ class SourceDataApi(IngestAPIView):
             if not isinstance(records, list):
                 raise InvalidInput.field(name, Code.INVALID,
                                          "Give the records of a collection as a JSON array.")
+        services.scope_checked(only_source=self.only_source,
+                               collections=[collections[name] for name in payload])
         return ingest_answer(services.source_ingest(collections=collections, payload=payload),
                              request)
 

@@ -4,6 +4,7 @@ keyed, and sent as one message."""
 
 import os
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,7 +18,7 @@ from apps.catalog import avro
 from apps.catalog.models import Collection, Identifier
 from apps.catalog.selectors import schema_of_version
 from apps.core.codes import Code
-from apps.core.exceptions import Conflict, InvalidInput, Unavailable
+from apps.core.exceptions import Conflict, Forbidden, InvalidInput, Unavailable
 from apps.core.ids import new_id
 from apps.ingestion import buffer, limits, metrics, tasks
 from apps.records.models import RejectedRecord
@@ -43,6 +44,23 @@ class Outcome:
 
     def as_body(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "rejected": self.rejected, "warnings": self.warnings}
+
+
+def scope_checked(*, only_source: int | None, collections: Iterable[Collection]) -> None:
+    """Refuses a sender whose key sends only to the collections of source `only_source` (a
+    web source's write key) when it names a collection of another source; the org's
+    built-in collections, which every front door writes, are open to it."""
+    if only_source is None:
+        return
+    from apps.catalog.builtins import collection_is_builtin  # builtins imports this module
+
+    for collection in collections:
+        if collection.source_id != only_source and not collection_is_builtin(collection):
+            raise Forbidden(
+                f"This key sends only to the collections of its own source, and the "
+                f"collection {collection.name!r} is of another source. Send its records with "
+                "a write key of that source, or of the whole org.",
+                code=Code.OUTSIDE_KEY_SCOPE, attr="collection")
 
 
 def primary_identifier(identifiers: list[Identifier], collection: Collection) -> Identifier:

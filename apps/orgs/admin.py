@@ -1,11 +1,13 @@
 from typing import Any
 
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from apps.core.admin import errors_shown_on
 from apps.orgs.models import ApiKey, Org
-from apps.orgs.services import api_key_create, api_key_revoke
+from apps.orgs.services import api_key_checked, api_key_create, api_key_revoke
 
 
 @admin.register(Org)
@@ -21,25 +23,47 @@ class OrgAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ]
 
 
+class ApiKeyForm(forms.ModelForm):  # type: ignore[type-arg]
+    class Meta:
+        model = ApiKey
+        fields = ["org", "kind", "name", "source", "expires_at"]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned: dict[str, Any] = super().clean() or {}
+        if self.instance._state.adding and cleaned.get("org") and cleaned.get("kind"):
+            with errors_shown_on(self):
+                api_key_checked(org=cleaned["org"], kind=cleaned["kind"],
+                                source=cleaned.get("source"),
+                                expires_at=cleaned.get("expires_at"))
+        return cleaned
+
+
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    list_display = ["prefix", "org", "kind", "name", "created_at", "revoked_at"]
+    """Keys made here are shown once; revoking goes through the same service as the API."""
+
+    form = ApiKeyForm
+    list_display = ["prefix", "org", "kind", "name", "source", "created_at", "last_used_at",
+                    "expires_at", "revoked_at"]
     list_filter = ["kind", "org"]
     actions = ["revoke"]
 
     def get_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> tuple[str, ...]:
         if obj is None:
-            return ("org", "kind", "name")
-        return ("org", "kind", "name", "prefix", "created_at", "revoked_at")
+            return ("org", "kind", "name", "source", "expires_at")
+        return ("org", "kind", "name", "source", "prefix", "created_at", "last_used_at",
+                "expires_at", "revoked_at")
 
     def get_readonly_fields(self, request: HttpRequest, obj: ApiKey | None = None) -> list[str]:
-        return [] if obj is None else ["org", "kind", "prefix", "created_at", "revoked_at"]
+        return [] if obj is None else ["org", "kind", "source", "prefix", "created_at",
+                                       "last_used_at", "expires_at", "revoked_at"]
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
             obj.save(update_fields=["name"])
             return
-        key, raw = api_key_create(org=obj.org, kind=obj.kind, name=obj.name)
+        key, raw = api_key_create(org=obj.org, kind=obj.kind, name=obj.name, source=obj.source,
+                                  expires_at=obj.expires_at)
         obj.pk, obj.prefix = key.pk, key.prefix
         messages.warning(request, f"The new key is {raw} — copy it now; it is never shown again.")
 

@@ -8,6 +8,7 @@ class OrgsConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core.cache import catalog_models_watched
+        from apps.orgs import links  # noqa: F401  (registers the HAL links)
         from apps.orgs.models import ApiKey, Org
 
         catalog_models_watched(Org, ApiKey)

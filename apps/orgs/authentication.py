@@ -1,6 +1,6 @@
 """API keys from `Authorization: ApiKey <key>` or `x-api-key: <key>`. Every failure (missing,
-malformed, unknown, revoked, or two credentials that disagree) is the same 401, whatever the
-URL names."""
+malformed, unknown, revoked, expired, or two credentials that disagree) is the same 401,
+whatever the URL names. A key that works has its use noted (at most once a minute)."""
 
 from typing import Any
 
@@ -11,6 +11,7 @@ from rest_framework.request import Request
 
 from apps.orgs.models import ApiKey
 from apps.orgs.selectors import api_key_by_raw
+from apps.orgs.services import api_key_used
 
 MAX_KEY_LENGTH = 100
 
@@ -37,17 +38,21 @@ def raw_key_of(request: Request) -> str | None:
     return agreed(value.strip(), None if named is None else named.strip())
 
 
+def working_key(raw: object) -> tuple[None, ApiKey]:
+    """The working key with this raw value, its use noted; a 401 when there is none."""
+    if not isinstance(raw, str) or not raw or len(raw) > MAX_KEY_LENGTH:
+        raise exceptions.AuthenticationFailed()
+    key = api_key_by_raw(raw)
+    if key is None:
+        raise exceptions.AuthenticationFailed()
+    api_key_used(key=key)
+    return (None, key)
+
+
 class ApiKeyAuthentication(BaseAuthentication):
     def authenticate(self, request: Request) -> tuple[None, ApiKey] | None:
         raw = raw_key_of(request)
-        if raw is None:
-            return None
-        if not raw or len(raw) > MAX_KEY_LENGTH:
-            raise exceptions.AuthenticationFailed()
-        key = api_key_by_raw(raw)
-        if key is None:
-            raise exceptions.AuthenticationFailed()
-        return (None, key)
+        return None if raw is None else working_key(raw)
 
     def authenticate_header(self, request: Request) -> str:
         return "ApiKey"

@@ -1,3 +1,5 @@
+from datetime import datetime
+
 from django.core.exceptions import ValidationError
 from django.core.validators import RegexValidator
 from django.db import models
@@ -68,24 +70,38 @@ class Org(models.Model):
 
 
 class ApiKey(models.Model):
-    """A key of one org, stored as its SHA-256; only its prefix is shown after creation."""
+    """A key of one org, stored as its SHA-256; only its prefix is shown after creation. A key
+    works until it is revoked or its expiry passes; a write key with a source sends only to
+    that source's collections (and the org's built-in ones)."""
 
     class Kind(models.TextChoices):
-        SECRET = "secret", "Secret (manages the org and sends records)"
+        SECRET = "secret", "Secret (manages the org, reads and sends records)"
+        READ = "read", "Read (reads and exports; changes nothing)"
         WRITE = "write", "Write (only sends records; safe in a web page)"
 
     id = models.BigIntegerField(primary_key=True, default=new_id, editable=False)
     org = models.ForeignKey(Org, on_delete=models.CASCADE, related_name="api_keys")
     kind = models.CharField(max_length=10, choices=Kind.choices)
     name = models.CharField(max_length=200, blank=True)
+    source = models.ForeignKey(
+        "sources.Source", on_delete=models.CASCADE, null=True, blank=True,
+        related_name="api_keys",
+        help_text="A write key with a source sends only to that source's collections.")
     prefix = models.CharField(max_length=20, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(null=True, blank=True,
+                                      help_text="The key stops working then; empty: never.")
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # written at most once a minute per key (apps/orgs/services.py: api_key_used)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["org", "created_at"]
         verbose_name = "API key"
+        constraints = [models.CheckConstraint(
+            condition=models.Q(source__isnull=True) | models.Q(kind="write"),
+            name="api_key_source_only_for_write_keys")]
 
     def __str__(self) -> str:
         return f"{self.prefix}… ({self.kind})"
@@ -101,3 +117,7 @@ class ApiKey(models.Model):
     @property
     def org_slug(self) -> str:
         return self.org.slug
+
+    def works_at(self, moment: datetime) -> bool:
+        """Whether the key is accepted at `moment`: not revoked, not expired."""
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)

@@ -1,15 +1,27 @@
 import hashlib
+import logging
 import secrets
+import time
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from django.db import transaction
+from django.core.cache import cache
+from django.db import DatabaseError, transaction
 from django.utils import timezone
+from redis.exceptions import RedisError
 
 from apps.catalog.builtins import builtin_collections_ensure
+from apps.core.codes import Code
+from apps.core.exceptions import Conflict, InvalidInput
 from apps.orgs.models import ApiKey, Compatibility, Org
+from apps.sources.models import Source
 
-KEY_PREFIXES = {ApiKey.Kind.SECRET: "sluice_sk_", ApiKey.Kind.WRITE: "sluice_wk_"}
+KEY_PREFIXES = {ApiKey.Kind.SECRET: "sluice_sk_", ApiKey.Kind.READ: "sluice_rk_",
+                ApiKey.Kind.WRITE: "sluice_wk_"}
 SHOWN_PREFIX_LENGTH = 14
+ROTATION_GRACE = timedelta(hours=24)  # how long a rotated key keeps working, unless told
+USED_EVERY_SECONDS = 60  # a key's last use is written at most this often
+logger = logging.getLogger("sluice.keys")
 
 
 @dataclass(frozen=True)
@@ -23,30 +35,107 @@ def key_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def api_key_create(*, org: Org, kind: str, name: str = "") -> tuple[ApiKey, str]:
-    """A new key of `org`; the raw key is returned once and never stored."""
-    raw = KEY_PREFIXES[ApiKey.Kind(kind)] + secrets.token_urlsafe(24)
+def api_key_checked(*, org: Org, kind: str, source: Source | None,
+                    expires_at: datetime | None) -> None:
+    """InvalidInput unless a key of `org` can be made so: a source only for a write key, of
+    the same org; an expiry to come."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise InvalidInput.field("expiresAt", Code.INVALID, "The time is past: give a time to "
+                                 "come, or revoke the key to stop it now.")
+    if source is None:
+        return
+    if source.org_id != org.id:
+        raise InvalidInput.unknown_id("sourceId", "source")
+    if kind != ApiKey.Kind.WRITE:
+        raise InvalidInput.field("sourceId", Code.INVALID, "Only a write key is scoped to a "
+                                 "source; a secret or read key covers the whole org.")
+
+
+def api_key_create(*, org: Org, kind: str, name: str = "", source: Source | None = None,
+                   expires_at: datetime | None = None, acting: ApiKey | None = None
+                   ) -> tuple[ApiKey, str]:
+    """A new key of `org` (made by the `acting` key; None: an operator); the raw key is
+    returned once and never stored. A write key with a `source` sends only to its
+    collections."""
+    kind = ApiKey.Kind(kind)
+    api_key_checked(org=org, kind=kind, source=source, expires_at=expires_at)
+    raw = KEY_PREFIXES[kind] + secrets.token_urlsafe(24)
     key = ApiKey.objects.create(
-        org=org, kind=kind, name=name, prefix=raw[:SHOWN_PREFIX_LENGTH], key_hash=key_hash(raw)
-    )
+        org=org, kind=kind, name=name, source=source, expires_at=expires_at,
+        prefix=raw[:SHOWN_PREFIX_LENGTH], key_hash=key_hash(raw))
     return key, raw
 
 
-def api_key_revoke(*, key: ApiKey) -> None:
-    """Revokes the key; every process stops accepting it at once."""
-    if key.revoked_at is None:
-        key.revoked_at = timezone.now()
-        key.save(update_fields=["revoked_at"])
+@transaction.atomic
+def api_key_rotate(*, org: Org, key: ApiKey, old_key_expires_at: datetime | None = None,
+                   acting: ApiKey | None = None) -> tuple[ApiKey, str]:
+    """A new key of `key`'s kind, name and source (made by the `acting` key; None: an
+    operator); `key` keeps working until `old_key_expires_at` (24 hours from now unless told;
+    a time past means now), never later than it would have anyway. Answers the new key and
+    its raw value, once."""
+    now = timezone.now()
+    if not key.works_at(now):
+        raise Conflict("This key is revoked or expired: it cannot be rotated. Create a new "
+                       "key instead (POST /v1/<org>/keys).", code=Code.KEY_NOT_LIVE)
+    until = now + ROTATION_GRACE if old_key_expires_at is None else max(old_key_expires_at, now)
+    new, raw = api_key_create(org=org, kind=key.kind, name=key.name, source=key.source,
+                              acting=acting)
+    key.expires_at = until if key.expires_at is None else min(key.expires_at, until)
+    key.save(update_fields=["expires_at"])
+    return new, raw
+
+
+def _last_secret_key(key: ApiKey) -> bool:
+    now = timezone.now()
+    others = ApiKey.objects.filter(org_id=key.org_id, kind=ApiKey.Kind.SECRET,
+                                   revoked_at__isnull=True).exclude(id=key.id)
+    return key.works_at(now) and not any(other.works_at(now) for other in others)
+
+
+def api_key_revoke(*, key: ApiKey, acting: ApiKey | None = None) -> None:
+    """Revokes the key (by the `acting` key; None: an operator); every process stops
+    accepting it at once. A key may not revoke its org's last working secret key (an
+    operator may: the CLI and the admin make new ones)."""
+    if key.revoked_at is not None:
+        return
+    if acting is not None and key.is_secret and _last_secret_key(key):
+        raise Conflict("This is the org's last working secret key: without it nothing could "
+                       "manage the org. Create another secret key first (POST /v1/<org>/keys "
+                       "with {\"kind\": \"secret\"}) or rotate this one (POST "
+                       "/v1/<org>/keys/<id>/rotate).", code=Code.LAST_SECRET_KEY)
+    key.revoked_at = timezone.now()
+    key.save(update_fields=["revoked_at"])
 
 
 @transaction.atomic
 def api_keys_revoke(*, org: Org, kind: str, keep: ApiKey) -> list[ApiKey]:
-    """Revokes the org's live keys of `kind` but `keep`; answers those it revoked."""
-    revoked = list(ApiKey.objects.filter(org=org, kind=kind, revoked_at__isnull=True)
-                   .exclude(id=keep.id))
+    """Revokes the org's live keys of `kind` and of `keep`'s source (or of none) but `keep`;
+    answers those it revoked."""
+    revoked = list(ApiKey.objects.filter(org=org, kind=kind, source=keep.source,
+                                         revoked_at__isnull=True).exclude(id=keep.id))
     for key in revoked:
         api_key_revoke(key=key)
     return revoked
+
+
+_noted: dict[int, float] = {}  # this process: key id -> when it last noted a use
+
+
+def api_key_used(*, key: ApiKey) -> None:
+    """Notes that `key` was used now, without a database write per request: each process
+    notes a key at most once a minute, and of those notes only the first in a minute (a
+    cache entry added if absent decides it, across processes) writes `last_used_at`."""
+    now = time.monotonic()
+    if now - _noted.get(key.id, -USED_EVERY_SECONDS) < USED_EVERY_SECONDS:
+        return
+    if len(_noted) >= 10_000:
+        _noted.clear()
+    _noted[key.id] = now
+    try:
+        if cache.add(f"api-key-used:{key.id}", 1, timeout=USED_EVERY_SECONDS):
+            ApiKey.objects.filter(id=key.id).update(last_used_at=timezone.now())
+    except (RedisError, OSError, DatabaseError) as error:  # a request never fails for it
+        logger.warning("the last use of key %s is not noted (%s)", key.prefix, error)
 
 
 @transaction.atomic

@@ -1,11 +1,12 @@
 import json
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
 
 from apps.sources.models import Source
+from apps.sources.services import source_create
 from apps.tracker.selectors import track_example
 
 SCRIPT = "tracker/sluice.min.js"
@@ -43,6 +44,17 @@ class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_filter = ["type", "org"]
     search_fields = ["name", "title"]
     readonly_fields = ["tracker_id", "created_at"]
+
+    def save_model(self, request: HttpRequest, obj: Source, form: Any, change: bool) -> None:
+        if change:
+            super().save_model(request, obj, form, change)
+            return
+        made = source_create(org=obj.org, name=obj.name, type=obj.type, title=obj.title,
+                             description=obj.description, allowed_origins=obj.allowed_origins)
+        obj.pk, obj.tracker_id, obj.created_at = made.pk, made.tracker_id, made.created_at
+        if made.write_key:
+            messages.warning(request, f"The source's own write key is {made.write_key} — copy "
+                             "it now for its tracker tag; it is never shown again.")
 
     def render_change_form(self, request: HttpRequest, context: dict[str, Any],
                            add: bool = False, change: bool = False, form_url: str = "",

@@ -11,7 +11,7 @@ from apps.core.pagination import hal_list, page_of
 from apps.core.serializers import hal_list_schema
 from apps.sources import selectors, services
 from apps.sources.models import Source
-from apps.sources.serializers import SourceOutput
+from apps.sources.serializers import CreatedSourceOutput, SourceOutput
 
 NAME_HELP = "Letters, digits, '-', '_' and '.', starting with a letter."
 
@@ -47,11 +47,14 @@ class SourceListApi(OrgAPIView):
         return Response(hal_list(request, "sources", self.output(SourceOutput, items, many=True),
                                  page))
 
-    @extend_schema(request=SourceInput, responses={201: SourceOutput},
-                   operation_id="sources_create")
+    @extend_schema(request=SourceInput, responses={201: CreatedSourceOutput},
+                   operation_id="sources_create",
+                   description="A web source is answered with its own write key, once.")
     def post(self, request: Request, org: str) -> Response:
-        source = services.source_create(org=self.org, **self.valid(SourceInput))
-        return Response(self.output(SourceOutput, source), status=status.HTTP_201_CREATED)
+        source = services.source_create(org=self.org, acting=self.acting_key,
+                                        **self.valid(SourceInput))
+        return Response(self.output(CreatedSourceOutput, source),
+                        status=status.HTTP_201_CREATED)
 
 
 class SourceDetailApi(OrgAPIView):

@@ -22,6 +22,9 @@ class Source(models.Model):
     tracker_id = models.CharField(max_length=32, unique=True, null=True, blank=True, editable=False)
     allowed_origins = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # the raw value of a new web source's own write key, on the instance source_create
+    # answers only: it is shown once and never stored
+    write_key: str | None = None
 
     class Meta:
         ordering = ["id"]

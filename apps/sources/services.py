@@ -5,7 +5,8 @@ from django.db import IntegrityError, transaction
 
 from apps.core.codes import Code
 from apps.core.exceptions import Conflict
-from apps.orgs.models import Org
+from apps.orgs.models import ApiKey, Org
+from apps.orgs.services import api_key_create
 from apps.sources.models import Source
 
 
@@ -19,8 +20,10 @@ def _duplicate(name: str) -> Conflict:
 
 
 def source_create(*, org: Org, name: str, type: str, title: str = "", description: str = "",
-                  allowed_origins: list[str] | None = None) -> Source:
-    """A new source; a web source gets its public tracker id."""
+                  allowed_origins: list[str] | None = None,
+                  acting: ApiKey | None = None) -> Source:
+    """A new source; a web source gets its public tracker id and a write key of its own
+    (its raw value on `write_key`, this once), for the pages that track into it."""
     source = Source(
         org=org, name=name, type=type, title=title, description=description,
         allowed_origins=allowed_origins or [],
@@ -29,6 +32,10 @@ def source_create(*, org: Org, name: str, type: str, title: str = "", descriptio
     try:
         with transaction.atomic():
             source.save()
+            if source.type == Source.Type.WEB:
+                _, source.write_key = api_key_create(
+                    org=org, kind=ApiKey.Kind.WRITE, source=source, acting=acting,
+                    name=f"{name} tracker key")
     except IntegrityError as error:
         raise _duplicate(name) from error
     return source

@@ -88,7 +88,8 @@ class TrackApi(BrowserAPIView, IngestAPIView):
     )
     def post(self, request: Request, org: str) -> Response:
         return ingest_answer(services.track_ingest(org=self.org, payload=request.data,
-                                                   received=timezone.now()), request)
+                                                   received=timezone.now(),
+                                                   only_source=self.only_source), request)
 
 
 # ---------------------------------------------------------------------------
@@ -231,7 +232,7 @@ class SegmentApi(BrowserAPIView, IngestAPIView):
     )
     def post(self, request: Request, call: str) -> Response:
         outcome = services.segment_ingest(org=self.org, call=call, payload=request.data,
-                                          received=timezone.now())
+                                          received=timezone.now(), only_source=self.only_source)
         response = ingest_answer(outcome, request, org=self.org.slug)
         if response.status_code < 300:
             response.data = {"success": True, **response.data}

@@ -14,24 +14,14 @@ from rest_framework.request import Request
 
 from apps.core.parsers import body_member
 from apps.orgs.authentication import (
-    MAX_KEY_LENGTH,
     ApiKeyAuthentication,
     ApiKeyAuthenticationScheme,
     agreed,
     raw_key_of,
+    working_key,
 )
 from apps.orgs.models import ApiKey
-from apps.orgs.selectors import api_key_by_raw
 from apps.tracker.sessions import CollectorSession, session_of
-
-
-def _key_of(raw: object) -> tuple[None, ApiKey]:
-    if not isinstance(raw, str) or not raw or len(raw) > MAX_KEY_LENGTH:
-        raise exceptions.AuthenticationFailed()
-    key = api_key_by_raw(raw)
-    if key is None:
-        raise exceptions.AuthenticationFailed()
-    return (None, key)
 
 
 class BodyKeyAuthentication(ApiKeyAuthentication):
@@ -45,13 +35,13 @@ class BodyKeyAuthentication(ApiKeyAuthentication):
     def key_of(request: Request, raw: str | None) -> tuple[None, ApiKey] | None:
         """The key of the header (`raw`), checked first; and the body's `writeKey`, which
         must be the same when both are sent."""
-        found = None if raw is None else _key_of(raw)
+        found = None if raw is None else working_key(raw)
         written = body_member(request, "writeKey")
         if written is None:
             return found
         if found is not None and written != raw:
             raise exceptions.AuthenticationFailed()
-        return found or _key_of(written)
+        return found or working_key(written)
 
 
 class SegmentKeyAuthentication(BodyKeyAuthentication):

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Q
+from django.utils import timezone
 
 from apps.catalog import avro
 from apps.catalog.avro_examples import example_record
@@ -61,9 +62,10 @@ def origin_allowed_by_any_org(*, origin: str) -> bool:
 
 
 def api_key_live(*, org_id: int, key_id: int) -> ApiKey | None:
-    """The org's key with this id, its org loaded, unless it was revoked."""
-    return ApiKey.objects.select_related("org").filter(
+    """The org's key with this id, its org loaded, unless it was revoked or expired."""
+    key = ApiKey.objects.select_related("org").filter(
         id=key_id, org_id=org_id, revoked_at__isnull=True).first()
+    return key if key is not None and key.works_at(timezone.now()) else None
 
 
 def collections_named(*, org: Org, names: Iterable[str]) -> dict[str, Collection]:

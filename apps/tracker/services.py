@@ -20,7 +20,7 @@ from apps.catalog.models import Collection, Identifier
 from apps.core.codes import Code
 from apps.core.exceptions import FieldProblem, InvalidInput, TooLarge
 from apps.ingestion import limits
-from apps.ingestion.services import Outcome, batches_enqueue, collection_batch
+from apps.ingestion.services import Outcome, batches_enqueue, collection_batch, scope_checked
 from apps.orgs.models import Org
 from apps.records.selectors import record_keys_existing
 from apps.records.services import Batch
@@ -161,13 +161,16 @@ def _routed(items: list[Any], outcome: Outcome,
     return routed
 
 
-def track_ingest(*, org: Org, payload: Any, received: datetime) -> Outcome:
+def track_ingest(*, org: Org, payload: Any, received: datetime,
+                 only_source: int | None = None) -> Outcome:
     """Validates and queues, in one message, the tracker batch's records of any of the
-    org's collections, each addressed by its name."""
+    org's collections (only of source `only_source` and the built-in ones, when given),
+    each addressed by its name."""
     items = batch_of(payload)
     names = [i["collection"] for i in items if isinstance(i, dict)
              and isinstance(i.get("collection"), str)]
     collections = collections_named(org=org, names=names)
+    scope_checked(only_source=only_source, collections=collections.values())
     clock = Clock.of(received, payload.get("sentAt"))
     outcome = Outcome()
     routed = _routed(items, outcome, lambda item, index: _tracker_item(item, index, collections,
@@ -249,7 +252,8 @@ def segment_messages(call: str, payload: Any) -> list[Any]:
     return messages
 
 
-def segment_ingest(*, org: Org, call: str, payload: Any, received: datetime) -> Outcome:
+def segment_ingest(*, org: Org, call: str, payload: Any, received: datetime,
+                   only_source: int | None = None) -> Outcome:
     """Validates and queues, in one message, what a Segment request's messages make: tracks
     in `events` (or the org's collection of the event's name), pages and screens in `pages`,
     identify and alias in `users`, group in `accounts` and the user's membership. Answers
@@ -261,6 +265,7 @@ def segment_ingest(*, org: Org, call: str, payload: Any, received: datetime) -> 
     if not builtins_current(collections):  # an org made by an earlier Sluice
         builtin_collections_ensure(org=org)
         collections = collections_named(org=org, names=names)
+    scope_checked(only_source=only_source, collections=collections.values())
     fields = {name: avro.fields_of(collection.schema) for name, collection in collections.items()
               if name not in BUILTIN_NAMES}
     outcome = Outcome()

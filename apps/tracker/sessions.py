@@ -11,6 +11,7 @@ from django.core import signing
 from apps.core.codes import Code
 from apps.core.exceptions import NotAuthenticated
 from apps.orgs.models import ApiKey, Org
+from apps.orgs.services import api_key_used
 from apps.tracker.selectors import api_key_live
 
 SESSION_SECONDS = 20 * 60
@@ -35,6 +36,11 @@ class CollectorSession:
     customer_identifier: str | None
     user_email: str | None
     is_secret = False
+    kind = "write"
+
+    @property
+    def source_id(self) -> int | None:
+        return self.key.source_id
 
     @property
     def org_id(self) -> int:
@@ -78,8 +84,9 @@ def session_of(token: Any) -> CollectorSession:
                              "new one.") from error
     key = api_key_live(org_id=claims["org"], key_id=claims["key"])
     if key is None:
-        raise SessionExpired("The API key of this session was revoked. Initialize a session "
-                             "with a live key.")
+        raise SessionExpired("The API key of this session was revoked or has expired. "
+                             "Initialize a session with a working key.")
+    api_key_used(key=key)
     return CollectorSession(key.org, key, claims.get("customer"),
                             claims.get("email"))
 

@@ -205,7 +205,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
-    "ENUM_NAME_OVERRIDES": {"ReachabilityEnum": ["ok", "unreachable"]},  # GET /v1/health
+    "ENUM_NAME_OVERRIDES": {"ReachabilityEnum": ["ok", "unreachable"],  # GET /v1/health
+                            "KeyKindEnum": "apps.orgs.models.ApiKey.Kind"},
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "apps.core.openapi.problem_answers"],
 }

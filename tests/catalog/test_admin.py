@@ -40,6 +40,20 @@ def test_a_new_key_is_shown_once_and_then_only_its_prefix(admin_client, db):
     assert key.prefix in listing and raw not in listing
 
 
+def test_a_key_of_a_source_made_in_the_admin_sends_to_that_source_only(admin_client, db):
+    created = org_create(slug="ScopeOrg")
+    builtin = created.org.sources.get(name="builtin")
+    added = admin_client.post("/admin/orgs/apikey/add/", {
+        "org": created.org.id, "kind": "write", "name": "site", "source": builtin.id})
+    assert added.status_code == 302
+    assert ApiKey.objects.get(org=created.org, name="site").source == builtin
+    refused = admin_client.post("/admin/orgs/apikey/add/", {
+        "org": created.org.id, "kind": "read", "name": "dash", "source": builtin.id})
+    assert refused.status_code == 200
+    assert "Only a write key is scoped to a source" in refused.content.decode()
+    assert not ApiKey.objects.filter(name="dash").exists()
+
+
 def test_the_collection_page_starts_a_dry_run_and_shows_its_result(admin_client, db):
     collection = CollectionFactory()
     IdentifierFactory(collection=collection)

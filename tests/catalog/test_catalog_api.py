@@ -36,12 +36,13 @@ def test_sources_are_created_read_updated_listed_and_deleted(api):
         "id": web["id"], "name": "shop", "title": "myWebSource", "description": "",
         "type": "web", "trackerId": web["trackerId"],
         "allowedOrigins": ["https://shop.example:8443"], "createdAt": web["createdAt"],
+        "writeKey": web["writeKey"],  # its own, shown this once
         "_links": links(api, f"/sources/{web['id']}", data=f"/sources/{web['id']}/data",
                         collections=f"/collections?sourceId={web['id']}"),
     }
-    assert len(web["trackerId"]) == 16
+    assert len(web["trackerId"]) == 16 and web.pop("writeKey").startswith("sluice_wk_")
     server = create_source(api, "backend", type="server")
-    assert server["trackerId"] is None
+    assert server["trackerId"] is None and "writeKey" not in server
     assert api.get(f"/sources/{web['id']}").json() == web
     assert api.get("/sources/shop").json() == web
 

@@ -1,13 +1,18 @@
-"""Keys and tenancy: a missing, malformed, unknown or revoked key is one 401 whatever the URL
-names; a write key manages nothing; another org's key sees exactly what nothing looks like."""
+"""Keys and tenancy: a missing, malformed, unknown, revoked or expired key is one 401 whatever
+the URL names; a write key (of the org or of one source) manages nothing; a read key only
+reads; another org's key of any kind sees exactly what nothing looks like."""
+
+from datetime import timedelta
 
 import httpx
 import pytest
 from django.core.cache import cache
+from django.utils import timezone
 
 from apps.core.cache import GENERATION_KEY
-from apps.orgs.models import ApiKey
-from apps.orgs.services import api_key_revoke
+from apps.orgs.models import ApiKey, Org
+from apps.orgs.services import api_key_create, api_key_revoke, key_hash
+from apps.sources.models import Source
 from tests.helpers import (
     NOT_AUTHENTICATED,
     NOT_FOUND,
@@ -20,6 +25,8 @@ from tests.helpers import (
 )
 
 UNAUTHENTICATED = problem(401, "not_authenticated", NOT_AUTHENTICATED)
+READ_KEY = "This is a read key: it can only read. Use a secret key of this org to change anything."
+SECRET_ONLY = "Only a secret key of this org may do this."
 
 
 @pytest.fixture
@@ -31,11 +38,12 @@ def catalog(api, worker):
     api.post(f"/collections/{coll['id']}/data", json={
         "eventId": "e1", "visitorId": "v", "bookingId": "1", "flightId": "1",
         "bookingStatus": "booked", "bookingDate": "2020-05-25"})
-    return {"source": source, "collection": coll, "identifier": primary}
+    key = api.get("/keys").json()["_embedded"]["keys"][0]
+    return {"source": source, "collection": coll, "identifier": primary, "key": key}
 
 
 def every_path(objects):
-    s, c, i = (objects[k]["id"] for k in ("source", "collection", "identifier"))
+    s, c, i, k = (objects[n]["id"] for n in ("source", "collection", "identifier", "key"))
     return [
         ("GET", "/sources"), ("POST", "/sources"), ("GET", f"/sources/{s}"),
         ("PATCH", f"/sources/{s}"), ("PUT", f"/sources/{s}"), ("DELETE", f"/sources/{s}"),
@@ -49,7 +57,14 @@ def every_path(objects):
         ("GET", "/identifiers"), ("POST", "/identifiers"), ("GET", f"/identifiers/{i}"),
         ("DELETE", f"/identifiers/{i}"), ("GET", f"/relations?collId={c}"),
         ("GET", "/rejected"), ("POST", "/rejected/replay"),
+        ("GET", "/keys"), ("POST", "/keys"), ("GET", f"/keys/{k}"), ("DELETE", f"/keys/{k}"),
+        ("POST", f"/keys/{k}/rotate"),
     ]
+
+
+def new_key(slug, kind, **fields):
+    """A raw key of the org, made by the service as an operator would."""
+    return api_key_create(org=Org.objects.get(slug=slug), kind=kind, **fields)[1]
 
 
 def call(root, slug, method, path, headers):
@@ -60,7 +75,11 @@ def test_every_failure_to_authenticate_is_the_same_401_whatever_exists(api, cata
     revoked = ApiKey.objects.create(org_id=ApiKey.objects.filter(
         org__slug=api.org.slug).first().org_id, kind="secret", prefix="x", key_hash="0" * 64)
     api_key_revoke(key=revoked)
+    expired = new_key(api.org.slug, "secret", expires_at=timezone.now() + timedelta(seconds=1))
+    ApiKey.objects.filter(key_hash=key_hash(expired)).update(
+        expires_at=timezone.now() - timedelta(seconds=1))
     bad_headers = [{}, {"Authorization": "Basic eDp5"}, {"Authorization": "ApiKey"},
+                   {"x-api-key": expired},
                    {"Authorization": "ApiKey sluice_sk_unknown"}, {"x-api-key": "nope"},
                    {"x-api-key": "x" * 500},
                    # two credentials that disagree, however valid each is
@@ -105,19 +124,35 @@ def test_a_key_revoked_after_the_shared_cache_restarted_stops_working(api, orm):
 
 
 def test_a_write_key_manages_nothing(api, catalog):
-    write = {"x-api-key": api.org.write_key}
+    for raw in (api.org.write_key, catalog["source"]["writeKey"]):  # the org's, a source's
+        for method, path in every_path(catalog):
+            answer = call(api.root, api.org.slug, method, path, {"x-api-key": raw})
+            if method == "POST" and path.endswith("/data"):
+                assert answer.status_code in (202, 400), (path, answer.text)  # it may send
+                continue
+            assert (answer.status_code, answer.json()) == (
+                403, problem(403, "permission_denied", WRITE_KEY)), (method, path)
+
+
+def test_a_read_key_reads_and_changes_nothing(api, catalog, orm):
+    read = {"x-api-key": new_key(api.org.slug, "read")}
     for method, path in every_path(catalog):
-        answer = call(api.root, api.org.slug, method, path, write)
-        if method == "POST" and path.endswith("/data"):
-            assert answer.status_code in (202, 400), (path, answer.text)  # it may send
-            continue
-        assert (answer.status_code, answer.json()) == (
-            403, problem(403, "permission_denied", WRITE_KEY)), (method, path)
+        answer = call(api.root, api.org.slug, method, path, read)
+        if method == "GET" and path.startswith("/keys"):
+            assert (answer.status_code, answer.json()) == (403, problem(
+                403, "permission_denied", SECRET_ONLY)), (method, path)
+        elif method == "GET":
+            assert answer.status_code == 200, (path, answer.text)
+        else:
+            assert (answer.status_code, answer.json()) == (
+                403, problem(403, "permission_denied", READ_KEY)), (method, path)
 
 
-def test_another_orgs_key_sees_nothing_and_changes_nothing(api, catalog, make_org):
+def test_another_orgs_key_sees_nothing_and_changes_nothing(api, catalog, make_org, orm):
     other = make_org()
-    for key in (other.secret_key, other.write_key):
+    web = new_key(other.slug, "write", source=Source.objects.get(org__slug=other.slug,
+                                                                  name="builtin"))
+    for key in (other.secret_key, other.write_key, new_key(other.slug, "read"), web):
         for method, path in every_path(catalog):
             answer = call(api.root, api.org.slug, method, path, {"x-api-key": key})
             assert (answer.status_code, answer.json()) == (
@@ -141,7 +176,8 @@ def test_another_orgs_key_sees_nothing_and_changes_nothing(api, catalog, make_or
         catalog["collection"]
     assert api.get(f"/identifiers/{catalog['identifier']['id']}").json() == \
         catalog["identifier"]
-    assert api.get(f"/sources/{catalog['source']['id']}").json() == catalog["source"]
+    assert api.get(f"/sources/{catalog['source']['id']}").json() == {
+        name: value for name, value in catalog["source"].items() if name != "writeKey"}
 
 
 def test_errors_are_json_everywhere(api):

@@ -74,3 +74,22 @@ def test_every_name_at_the_root_of_v1_is_reserved():
         elif route.startswith("v1/") and "<" not in route:
             served.add(route.removeprefix("v1/"))
     assert served and served <= RESERVED_SLUGS
+
+
+def test_new_key_makes_read_keys_and_write_keys_of_one_source(database_url, server_url):
+    made = json.loads(create_org(database_url, "KindsOrg", "--json").stdout)
+    base = f"{server_url}/v1/KindsOrg"
+    read = json.loads(new_key(database_url, "KindsOrg", "--kind", "read", "--json").stdout)
+    assert read["key"].startswith("sluice_rk_")
+    assert httpx.get(f"{base}/sources", headers={"x-api-key": read["key"]}).status_code == 200
+    assert httpx.post(f"{base}/sources", headers={"x-api-key": read["key"]},
+                      json={"name": "x", "type": "server"}).status_code == 403
+    scoped = json.loads(new_key(database_url, "KindsOrg", "--kind", "write", "--source",
+                                "builtin", "--json").stdout)
+    listed = httpx.get(f"{base}/keys", headers={"x-api-key": made["secretKey"]}).json()
+    [key] = [k for k in listed["_embedded"]["keys"] if k["prefix"] == scoped["key"][:14]]
+    assert key["scope"]["sourceName"] == "builtin"
+    refused = new_key(database_url, "KindsOrg", "--kind", "read", "--source", "builtin")
+    assert refused.returncode != 0 and "Only a write key is scoped to a source" in refused.stderr
+    missing = new_key(database_url, "KindsOrg", "--kind", "write", "--source", "nowhere")
+    assert missing.returncode != 0 and "has no source 'nowhere'" in missing.stderr

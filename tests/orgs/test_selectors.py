@@ -37,3 +37,19 @@ def test_a_revoked_key_is_not_found_even_just_after_it_was():
     assert api_key_by_raw(key.raw) == key  # now kept in this process
     api_key_revoke(key=key)
     assert api_key_by_raw(key.raw) is None
+
+
+
+def test_a_key_is_not_found_once_its_expiry_passes_even_while_it_is_kept():
+    import time
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from apps.orgs.services import api_key_create
+
+    key, raw = api_key_create(org=ApiKeyFactory().org, kind="read",
+                              expires_at=timezone.now() + timedelta(seconds=0.5))
+    assert api_key_by_raw(raw) == key  # now kept in this process
+    time.sleep(0.6)
+    assert api_key_by_raw(raw) is None

@@ -1,13 +1,23 @@
 """Writes of orgs and their keys: a raw key is answered once and only its hash is kept."""
 
 import hashlib
+from datetime import timedelta
 
 import pytest
+from django.utils import timezone
 
 from apps.catalog.models import Collection
 from apps.orgs.models import ApiKey, Org
-from apps.orgs.services import api_key_create, api_key_revoke, org_create
-from tests.factories import ApiKeyFactory, OrgFactory
+from apps.orgs.selectors import api_key_by_raw
+from apps.orgs.services import (
+    api_key_create,
+    api_key_revoke,
+    api_key_rotate,
+    api_key_used,
+    org_create,
+)
+from tests.factories import ApiKeyFactory, OrgFactory, SourceFactory
+from tests.helpers import refused
 
 pytestmark = pytest.mark.django_db
 
@@ -78,3 +88,60 @@ def test_revoking_a_key_keeps_when_it_was_first_revoked():
     assert revoked_at is not None
     api_key_revoke(key=ApiKey.objects.get(id=key.id))
     assert ApiKey.objects.get(id=key.id).revoked_at == revoked_at
+
+
+def test_a_keys_use_is_written_at_most_once_a_minute(django_assert_num_queries):
+    from django.core.cache import cache
+
+    from apps.orgs import services
+
+    key = ApiKeyFactory()
+    with django_assert_num_queries(1):
+        api_key_used(key=key)
+    first = ApiKey.objects.get(id=key.id).last_used_at
+    assert first is not None
+    with django_assert_num_queries(0):  # this process noted it: not even the cache is asked
+        for _ in range(100):
+            api_key_used(key=key)
+    services._noted.clear()  # another process, within the same minute
+    with django_assert_num_queries(0):
+        api_key_used(key=key)
+    services._noted.clear()
+    cache.delete(f"api-key-used:{key.id}")  # a minute later
+    with django_assert_num_queries(1):
+        api_key_used(key=key)
+    assert ApiKey.objects.get(id=key.id).last_used_at > first
+
+
+def test_a_rotation_makes_the_same_key_anew_and_keeps_the_old_one_until_told():
+    site = SourceFactory(type="web")
+    old, _ = api_key_create(org=site.org, kind="write", name="tag", source=site)
+    until = timezone.now() + timedelta(minutes=5)
+    new, raw = api_key_rotate(org=site.org, key=old, old_key_expires_at=until)
+    assert (new.kind, new.name, new.source, new.expires_at) == ("write", "tag", site, None)
+    assert api_key_by_raw(raw) == new and ApiKey.objects.get(id=old.id).expires_at == until
+    later, _ = api_key_rotate(org=site.org, key=ApiKey.objects.get(id=old.id),
+                              old_key_expires_at=until + timedelta(hours=1))
+    assert ApiKey.objects.get(id=old.id).expires_at == until  # never later than it was
+    api_key_revoke(key=later)
+    with refused("key_not_live"):
+        api_key_rotate(org=site.org, key=ApiKey.objects.get(id=later.id))
+
+
+def test_a_key_may_not_revoke_the_last_secret_key_but_an_operator_may():
+    only = ApiKeyFactory()
+    with refused("last_secret_key"):
+        api_key_revoke(key=only, acting=only)
+    assert ApiKey.objects.get(id=only.id).revoked_at is None
+    api_key_revoke(key=only)  # the admin, the CLI
+    assert ApiKey.objects.get(id=only.id).revoked_at is not None
+
+
+def test_a_source_is_only_for_a_write_key_of_its_org():
+    site = SourceFactory(type="web")
+    with refused("invalid"):
+        api_key_create(org=site.org, kind="read", source=site)
+    with refused("not_found"):
+        api_key_create(org=OrgFactory(), kind="write", source=site)
+    with refused("invalid"):
+        api_key_create(org=site.org, kind="secret", expires_at=timezone.now())

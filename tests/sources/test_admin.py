@@ -107,3 +107,18 @@ def test_a_source_without_a_tracker_says_so(admin_client, db):
     page = source_page(admin_client, source)
     assert "Only web sources have a tracker." in page
     assert "_intempt" not in page
+
+
+def test_a_web_source_made_in_the_admin_shows_its_own_write_key_once(admin_client, db):
+    from apps.orgs.models import ApiKey
+    from tests.factories import OrgFactory
+
+    org = OrgFactory()
+    added = admin_client.post("/admin/sources/source/add/", {
+        "org": org.id, "name": "shop", "title": "", "description": "", "type": "web",
+        "allowed_origins": "[]"}, follow=True)
+    message = [str(m) for m in added.context["messages"]][0]
+    raw = message.split("write key is ")[1].split(" ")[0]
+    source = Source.objects.get(org=org, name="shop")
+    key = ApiKey.objects.get(source=source)
+    assert source.tracker_id and raw.startswith(key.prefix) and key.kind == "write"

@@ -249,7 +249,8 @@ def test_identify_names_the_user_and_customer_of_an_anonymous_session(api, colle
 
 
 def test_an_expired_forged_or_revoked_session_is_refused(api, collector, orm):
-    key = ApiKey.objects.get(org__slug=api.org.slug, kind="write")
+    key = ApiKey.objects.get(org__slug=api.org.slug, kind="write",
+                             source__isnull=True)
     with mock.patch("django.core.signing.time.time", return_value=time.time() - 1201):
         old = session_token(key=key, customer_identifier="acme.example",
                             user_email="ann@acme.example")
@@ -265,8 +266,8 @@ def test_an_expired_forged_or_revoked_session_is_refused(api, collector, orm):
     api_key_revoke(key=key)
     revoked = collect(collector, token, [])
     assert revoked.status_code == 401
-    assert revoked.json()["detail"] == ("The API key of this session was revoked. Initialize "
-                                        "a session with a live key.")
+    assert revoked.json()["detail"] == ("The API key of this session was revoked or has "
+                                        "expired. Initialize a session with a working key.")
 
 
 def test_collector_origins_follow_the_orgs_web_sources(api, collector):
