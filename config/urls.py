@@ -14,6 +14,7 @@ org_urls = [  # the ingestion paths first: they are the busiest
     path("", include("apps.sources.urls")),
     path("", include("apps.catalog.urls")),
     path("", include("apps.profiles.urls")),
+    path("", include("apps.audit.urls")),
 ]
 
 urlpatterns = [

@@ -2,7 +2,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.catalog.models import Identifier
+from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.core import snapshots
 from apps.core.serializers import HalSerializer, IdField, LinksField
 
 
@@ -174,3 +175,8 @@ class RelationOutput(HalSerializer):
         data = super().to_representation(instance)
         data["from"] = data.pop("from_")
         return data
+
+
+snapshots.register(Collection, CollectionOutput)
+snapshots.register(Identifier, IdentifierOutput)
+snapshots.register(SchemaVersion, SchemaVersionOutput)

@@ -7,6 +7,7 @@ from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
+from apps.core.actors import Actor
 from apps.core.exceptions import NotFound, NotJSON
 from apps.core.permissions import org_key_checked
 
@@ -14,8 +15,10 @@ T = TypeVar("T")
 
 
 class OrgAPIView(APIView):
-    """`self.org` is the org of the request, already checked against its key. A view whose URL
-    names no org (a vendor's front door) says `org_in_url = False`: the key's org is used."""
+    """`self.org` is the org of the request, already checked against its key; `self.actor` is
+    who the services that change the org record as having made the change (the key). A view
+    whose URL names no org (a vendor's front door) says `org_in_url = False`: the key's org is
+    used."""
 
     org_in_url = True
     write_key_methods: tuple[str, ...] = ()  # all others need a secret key
@@ -31,6 +34,10 @@ class OrgAPIView(APIView):
         self.org = self.key.org
         if self.body_required and request.method in ("POST", "PUT") and request.stream is None:
             raise NotJSON("the body is empty")
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.key(self.key, self.request)
 
     def found(self, obj: T | None) -> T:
         """The object, or the same 404 as for anything that does not exist."""

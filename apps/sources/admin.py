@@ -2,9 +2,13 @@ import json
 from typing import Any
 
 from django.contrib import admin
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
 
+from apps.core.actors import Actor
+from apps.core.admin import DeletedThroughServices, admin_actor
+from apps.sources import services
 from apps.sources.models import Source
 from apps.tracker.selectors import track_example
 
@@ -34,7 +38,7 @@ def tracker_snippet(request: HttpRequest, source: Source) -> str | None:
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SourceAdmin(DeletedThroughServices):
     """A source's page ends with its tracker snippet
     (templates/admin/sources/source/change_form.html)."""
 
@@ -51,3 +55,19 @@ class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if obj is not None:
             context["tracker_snippet"] = tracker_snippet(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request: HttpRequest, obj: Source, form: ModelForm,  # type: ignore[type-arg]
+                   change: bool) -> None:
+        actor = admin_actor(request)
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            saved = services.source_update(actor=actor, source=Source.objects.get(pk=obj.pk),
+                                           changes=changes)
+        else:
+            saved = services.source_create(
+                actor=actor, org=obj.org, name=obj.name, type=obj.type, title=obj.title,
+                description=obj.description, allowed_origins=obj.allowed_origins)
+        obj.pk, obj.tracker_id, obj.created_at = saved.pk, saved.tracker_id, saved.created_at
+
+    def deleted(self, actor: Actor, obj: Source) -> None:
+        services.source_delete(actor=actor, source=obj)

@@ -1,6 +1,8 @@
 from rest_framework import serializers
 
+from apps.core import snapshots
 from apps.core.serializers import HalSerializer, IdField
+from apps.sources.models import Source
 
 
 class SourceOutput(HalSerializer):
@@ -12,3 +14,6 @@ class SourceOutput(HalSerializer):
     trackerId = serializers.CharField(source="tracker_id", allow_null=True)
     allowedOrigins = serializers.ListField(child=serializers.CharField(), source="allowed_origins")
     createdAt = serializers.DateTimeField(source="created_at")
+
+
+snapshots.register(Source, SourceOutput)

@@ -8,6 +8,7 @@ from django.core.cache import cache
 from apps.core.cache import GENERATION_KEY
 from apps.orgs.models import ApiKey
 from apps.orgs.services import api_key_revoke
+from tests.fixtures import ACTOR
 from tests.helpers import (
     NOT_AUTHENTICATED,
     NOT_FOUND,
@@ -31,7 +32,8 @@ def catalog(api, worker):
     api.post(f"/collections/{coll['id']}/data", json={
         "eventId": "e1", "visitorId": "v", "bookingId": "1", "flightId": "1",
         "bookingStatus": "booked", "bookingDate": "2020-05-25"})
-    return {"source": source, "collection": coll, "identifier": primary}
+    audit = api.get("/audit").json()["_embedded"]["audit"][0]
+    return {"source": source, "collection": coll, "identifier": primary, "audit": audit}
 
 
 def every_path(objects):
@@ -49,6 +51,7 @@ def every_path(objects):
         ("GET", "/identifiers"), ("POST", "/identifiers"), ("GET", f"/identifiers/{i}"),
         ("DELETE", f"/identifiers/{i}"), ("GET", f"/relations?collId={c}"),
         ("GET", "/rejected"), ("POST", "/rejected/replay"),
+        ("GET", "/audit"), ("GET", f"/audit/{objects['audit']['id']}"),
     ]
 
 
@@ -59,7 +62,7 @@ def call(root, slug, method, path, headers):
 def test_every_failure_to_authenticate_is_the_same_401_whatever_exists(api, catalog, orm):
     revoked = ApiKey.objects.create(org_id=ApiKey.objects.filter(
         org__slug=api.org.slug).first().org_id, kind="secret", prefix="x", key_hash="0" * 64)
-    api_key_revoke(key=revoked)
+    api_key_revoke(actor=ACTOR, key=revoked)
     bad_headers = [{}, {"Authorization": "Basic eDp5"}, {"Authorization": "ApiKey"},
                    {"Authorization": "ApiKey sluice_sk_unknown"}, {"x-api-key": "nope"},
                    {"x-api-key": "x" * 500},
@@ -82,7 +85,7 @@ def test_every_failure_to_authenticate_is_the_same_401_whatever_exists(api, cata
 
 def test_a_revoked_key_stops_working_at_once(api, orm):
     assert api.get("/sources").status_code == 200  # the key is cached now
-    api_key_revoke(key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
+    api_key_revoke(actor=ACTOR, key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
     assert (api.get("/sources").status_code, api.get("/sources").json()) == (401,
                                                                             UNAUTHENTICATED)
 
@@ -100,7 +103,7 @@ def test_a_key_revoked_after_the_shared_cache_restarted_stops_working(api, orm):
     create_source(api)
     assert statuses() == {200}  # the key is held by every web process
     cache.delete(GENERATION_KEY)  # restarted again
-    api_key_revoke(key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
+    api_key_revoke(actor=ACTOR, key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
     assert statuses() == {401}
 
 

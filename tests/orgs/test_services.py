@@ -8,6 +8,7 @@ from apps.catalog.models import Collection
 from apps.orgs.models import ApiKey, Org
 from apps.orgs.services import api_key_create, api_key_revoke, org_create
 from tests.factories import ApiKeyFactory, OrgFactory
+from tests.fixtures import ACTOR
 
 pytestmark = pytest.mark.django_db
 
@@ -17,7 +18,7 @@ def sha256(raw: str) -> str:
 
 
 def test_a_new_org_has_a_secret_key_a_write_key_and_the_built_in_collections():
-    created = org_create(slug="acme", name="Acme Inc.")
+    created = org_create(actor=ACTOR, slug="acme", name="Acme Inc.")
     org = Org.objects.get(slug="acme")
     assert created.org == org and org.name == "Acme Inc."
     assert created.secret_key.startswith("sluice_sk_")
@@ -33,21 +34,21 @@ def test_a_new_org_has_a_secret_key_a_write_key_and_the_built_in_collections():
 
 
 def test_an_org_is_named_after_its_slug_by_default():
-    assert org_create(slug="plain").org.name == "plain"
+    assert org_create(actor=ACTOR, slug="plain").org.name == "plain"
 
 
 @pytest.mark.parametrize("slug", ["", "-acme", "acme corp", "acme/1", "a" * 64, "ünï"])
 def test_an_org_with_an_invalid_slug_is_not_made(slug):
     with pytest.raises(Exception):  # noqa: B017  (what counts is that nothing is written)
-        org_create(slug=slug)
+        org_create(actor=ACTOR, slug=slug)
     assert not Org.objects.filter(slug=slug).exists()
     assert not ApiKey.objects.filter(org__slug=slug).exists()
 
 
 def test_a_slug_is_taken_once():
-    first = org_create(slug="acme")
+    first = org_create(actor=ACTOR, slug="acme")
     with pytest.raises(Exception):  # noqa: B017
-        org_create(slug="acme", name="Impostor")
+        org_create(actor=ACTOR, slug="acme", name="Impostor")
     assert list(Org.objects.filter(slug="acme")) == [first.org]
     assert ApiKey.objects.filter(org=first.org).count() == 2
     assert Collection.objects.filter(org=first.org).count() == 5
@@ -56,7 +57,7 @@ def test_a_slug_is_taken_once():
 @pytest.mark.parametrize(("kind", "prefix"), [("secret", "sluice_sk_"), ("write", "sluice_wk_")])
 def test_a_key_is_kept_as_its_hash_and_its_prefix(kind, prefix):
     org = OrgFactory()
-    key, raw = api_key_create(org=org, kind=kind, name="ci")
+    key, raw = api_key_create(actor=ACTOR, org=org, kind=kind, name="ci")
     stored = ApiKey.objects.get(id=key.id)
     assert raw.startswith(prefix) and len(raw) > 40
     assert (stored.org, stored.kind, stored.name, stored.prefix, stored.key_hash,
@@ -67,14 +68,14 @@ def test_a_key_is_kept_as_its_hash_and_its_prefix(kind, prefix):
 
 def test_each_key_is_new():
     org = OrgFactory()
-    raws = {api_key_create(org=org, kind="write")[1] for _ in range(5)}
+    raws = {api_key_create(actor=ACTOR, org=org, kind="write")[1] for _ in range(5)}
     assert len(raws) == 5
 
 
 def test_revoking_a_key_keeps_when_it_was_first_revoked():
     key = ApiKeyFactory()
-    api_key_revoke(key=key)
+    api_key_revoke(actor=ACTOR, key=key)
     revoked_at = ApiKey.objects.get(id=key.id).revoked_at
     assert revoked_at is not None
-    api_key_revoke(key=ApiKey.objects.get(id=key.id))
+    api_key_revoke(actor=ACTOR, key=ApiKey.objects.get(id=key.id))
     assert ApiKey.objects.get(id=key.id).revoked_at == revoked_at

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.orgs.models import ApiKey, Org
 from apps.orgs.services import api_key_create, api_keys_revoke
 
@@ -26,10 +27,11 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"There is no org {options['slug']!r}. Its slug is the name in "
                                "its URLs (/v1/<slug>/); create one with create_org.")
-        kind = options["kind"]
-        key, raw = api_key_create(org=org, kind=kind,
+        kind, actor = options["kind"], Actor.system("manage.py new_key")
+        key, raw = api_key_create(actor=actor, org=org, kind=kind,
                                   name=f"made by new_key {timezone.now():%Y-%m-%d %H:%M}")
-        revoked = api_keys_revoke(org=org, kind=kind, keep=key) if options["revoke_old"] else []
+        revoked = (api_keys_revoke(actor=actor, org=org, kind=kind, keep=key)
+                   if options["revoke_old"] else [])
         if options["json"]:
             self.stdout.write(json.dumps({"org": org.slug, "kind": kind, "key": raw,
                                           "revoked": [old.prefix for old in revoked]}))
