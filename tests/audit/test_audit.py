@@ -220,3 +220,38 @@ def test_a_change_is_recorded_only_inside_its_transaction(orm):
     with pytest.raises(NotInTransaction):
         record(actor=ACTOR, org=org, action=Action.ORG_UPDATED, target_type="org",
                target_id=org.id)
+
+
+def test_the_org_s_default_mode_set_through_config_is_an_org_change(api, orm):
+    assert api.put("/config", json={"compatibility": "FULL"}).status_code == 200
+    changed = entries(api, action="org.updated")[0]
+    org = Org.objects.get(slug=api.org.slug)
+    shown_org = {"slug": org.slug, "name": org.name, "compatibility": "BACKWARD"}
+    base = f"{api.root}/v1/{api.org.slug}"
+    assert without_time(changed) == {
+        "actor": key_actor(api), "action": "org.updated",
+        "target": {"type": "org", "id": str(org.id)},
+        "before": shown_org, "after": {**shown_org, "compatibility": "FULL"},
+        "requestId": None,
+        "_links": {"self": {"href": f"{base}/audit/{changed['id']}"},
+                   "target": {"href": f"{base}/config"}}}
+
+
+def test_a_delete_in_the_admin_is_checked_and_listed_as_its_user_s(api, orm):
+    collection = create_collection(api, create_source(api)["id"], name="bookings")
+    builtin = api.get("/collections/events").json()
+    user = User.objects.create_superuser(f"deleter{os.getpid()}", "d@example.com", "x")
+    admin = Client()
+    admin.force_login(user)
+    refused = admin.post(f"/admin/catalog/collection/{builtin['id']}/delete/", {"post": "yes"},
+                         follow=True)
+    assert "is built in" in refused.content.decode()
+    assert api.get("/collections/events").status_code == 200
+    assert entries(api, action="collection.deleted") == []
+    deleted = admin.post(f"/admin/catalog/collection/{collection['id']}/delete/",
+                         {"post": "yes"})
+    assert deleted.status_code == 302
+    assert api.get(f"/collections/{collection['id']}").status_code == 404
+    gone = entries(api, action="collection.deleted")[0]
+    assert (gone["actor"]["name"], gone["before"], gone["after"]) == (
+        user.username, shown(collection), None)
