@@ -15,6 +15,8 @@ from apps.core.serializers import hal_list_schema
 
 ACTIONS = sorted({action.value for action in Action})
 TARGET_TYPES = sorted({action.value.split(".")[0] for action in Action} - {"schema"})
+# an action, or every action on a type (a schema version's are `schema.*`)
+ACTION_FILTERS = ACTIONS + TARGET_TYPES + ["schema"]
 LIST_HELP = ("Every change to the org's catalog (sources, collections, schema versions, "
              "identifiers, compatibility) and to its keys, newest first: who made it (an API "
              "key, an admin user, or a manage.py command), what it was, and the object before "
@@ -40,7 +42,7 @@ def _target_id(request: Request) -> str | None:
 def audit_filter(request: Request) -> AuditFilter:
     """The list's filters, from the query; a 400 naming the parameter when one is wrong."""
     return AuditFilter(
-        action=_one_of(request, "action", ACTIONS + TARGET_TYPES + ["schema"]),
+        action=_one_of(request, "action", ACTION_FILTERS),
         target_type=_one_of(request, "targetType", TARGET_TYPES),
         target_id=_target_id(request),
         since=time_param(request, "since"), until=time_param(request, "until"),
@@ -52,7 +54,7 @@ class AuditEntryListApi(OrgAPIView):
         responses=hal_list_schema("audit", AuditEntryOutput), operation_id="audit_list",
         description=LIST_HELP,
         parameters=[
-            OpenApiParameter("action", str, enum=ACTIONS + TARGET_TYPES + ["schema"],
+            OpenApiParameter("action", str, enum=ACTION_FILTERS,
                              description="only this action, or (the part before the dot) "
                              "every action on this type"),
             OpenApiParameter("targetType", str, enum=TARGET_TYPES,

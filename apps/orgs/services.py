@@ -28,8 +28,8 @@ def key_hash(raw_key: str) -> str:
     return hashlib.sha256(raw_key.encode()).hexdigest()
 
 
-def _key_recorded(actor: Actor, action: Action, key: ApiKey, before: dict[str, Any] | None,
-                  ) -> None:
+def _key_recorded(actor: Actor, action: Action, key: ApiKey,
+                  before: dict[str, Any] | None) -> None:
     record(actor=actor, org=key.org, action=action, target_type="key", target_id=key.id,
            before=before, after=snapshot(key))
 

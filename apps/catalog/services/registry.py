@@ -64,8 +64,8 @@ def _duplicate(name: str) -> Conflict:
                     "name or update that collection.", code=Code.DUPLICATE_NAME)
 
 
-def _recorded(actor: Actor, action: Action, collection: Collection, before: Any,
-              after: Any) -> None:
+def _recorded(actor: Actor, action: Action, collection: Collection,
+              before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     """Records a change of the collection (or of one of its schema versions)."""
     record(actor=actor, org=collection.org, action=action, target_type="collection",
            target_id=collection.id, before=before, after=after)
@@ -259,8 +259,8 @@ def identifier_create(*, actor: Actor, collection: Collection, type: str, name: 
     return identifier
 
 
-def _identifier_recorded(actor: Actor, action: Action, identifier: Identifier, before: Any,
-                         after: Any) -> None:
+def _identifier_recorded(actor: Actor, action: Action, identifier: Identifier,
+                         before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
     record(actor=actor, org=identifier.org, action=action,
            target_type="identifier", target_id=identifier.id, before=before, after=after)
 
