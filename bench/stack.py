@@ -118,19 +118,21 @@ def _flight_collections(names: list[str]) -> tuple[Any, dict[str, int]]:
     os.environ["DATABASE_URL"] = DATABASE_URL
     django.setup()
     from apps.catalog.services import collection_create, identifier_create
+    from apps.core.actors import Actor
     from apps.orgs.services import org_create
     from apps.sources.services import source_create
     from tests.fixtures import schema
 
-    created = org_create(slug="bench")
-    source = source_create(org=created.org, name="web", type="web")
+    actor = Actor.system("bench")
+    created = org_create(actor=actor, slug="bench")
+    source = source_create(actor=actor, org=created.org, name="web", type="web")
     collections = {}
     for name in names:
-        collection = collection_create(org=created.org, source=source, name=name,
+        collection = collection_create(actor=actor, org=created.org, source=source, name=name,
                                        schema=schema("flight-booking"))
-        identifier_create(collection=collection, type="primary", name="eventId", schema={
-            "type": "record", "name": "eventId",
-            "fields": [{"name": "eventId", "type": "string"}]})
+        identifier_create(actor=actor, collection=collection, type="primary", name="eventId",
+                          schema={"type": "record", "name": "eventId",
+                                  "fields": [{"name": "eventId", "type": "string"}]})
         collections[name] = collection.id
     return created, collections
 

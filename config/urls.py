@@ -15,6 +15,7 @@ org_urls = [  # the ingestion paths first: they are the busiest
     path("", include("apps.catalog.urls")),
     path("", include("apps.profiles.urls")),
     path("", include("apps.orgs.urls")),
+    path("", include("apps.audit.urls")),
 ]
 
 urlpatterns = [

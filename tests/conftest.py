@@ -13,6 +13,7 @@ from django.test.utils import setup_databases, teardown_databases
 from playwright.sync_api import Browser, sync_playwright
 
 from apps.orgs.services import org_create
+from tests.fixtures import ACTOR
 from tests.live import ROOT, LiveProcess, start_server, start_worker
 from tests.tracker.browser import CHROMIUM, CHROMIUM_ARGS
 
@@ -85,7 +86,7 @@ def make_org(django_db_blocker: Any) -> Callable[..., OrgKeys]:
     def make(prefix: str = "Org") -> OrgKeys:
         slug = f"{prefix}{os.getpid()}x{next(_org_numbers)}"
         with django_db_blocker.unblock():
-            created = org_create(slug=slug)
+            created = org_create(actor=ACTOR, slug=slug)
         return OrgKeys(slug, created.secret_key, created.write_key)
 
     return make

@@ -20,7 +20,7 @@ from apps.profiles.models import Merge
 from apps.records.models import Record, RejectedRecord
 from apps.sources import services as source_services
 from apps.sources.models import Source
-from tests.fixtures import record, schema
+from tests.fixtures import ACTOR, record, schema
 
 
 class OrgFactory(DjangoModelFactory):
@@ -46,7 +46,7 @@ class ApiKeyFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: Any, *, org: Org, kind: str, name: str) -> ApiKey:
-        key, raw = api_key_create(org=org, kind=kind, name=name)
+        key, raw = api_key_create(actor=ACTOR, org=org, kind=kind, name=name)
         key.raw = raw  # type: ignore[attr-defined]
         return key
 
@@ -64,7 +64,7 @@ class SourceFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: Any, **fields: Any) -> Source:
-        return source_services.source_create(**fields)
+        return source_services.source_create(actor=ACTOR, **fields)
 
 
 class CollectionFactory(DjangoModelFactory):
@@ -83,7 +83,7 @@ class CollectionFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: Any, **fields: Any) -> Collection:
-        return catalog_services.collection_create(**fields)
+        return catalog_services.collection_create(actor=ACTOR, **fields)
 
 
 def key_schema(name: str, fields: list[tuple[str, Any]]) -> dict[str, Any]:
@@ -111,7 +111,7 @@ class IdentifierFactory(DjangoModelFactory):
 
     @classmethod
     def _create(cls, model_class: Any, **fields: Any) -> Identifier:
-        return catalog_services.identifier_create(**fields)
+        return catalog_services.identifier_create(actor=ACTOR, **fields)
 
 
 class RecordFactory(DjangoModelFactory):

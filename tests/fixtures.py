@@ -4,6 +4,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from apps.core.actors import Actor
+
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
 
 
@@ -13,3 +15,6 @@ def schema(name: str) -> dict[str, Any]:
 
 def record(name: str) -> dict[str, Any]:
     return json.loads((FIXTURES / "records" / f"{name}.json").read_text())  # type: ignore[no-any-return]
+
+
+ACTOR = Actor.system("tests")  # who the tests' own changes are recorded as made by

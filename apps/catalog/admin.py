@@ -11,7 +11,8 @@ from django.utils.safestring import mark_safe
 
 from apps.catalog import services
 from apps.catalog.models import Collection, Identifier, SchemaDryRun, SchemaVersion
-from apps.core.admin import errors_shown_on
+from apps.core.actors import Actor
+from apps.core.admin import DeletedThroughServices, admin_actor, errors_shown_on
 
 
 class CollectionForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -38,7 +39,7 @@ class CollectionForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Collection)
-class CollectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CollectionAdmin(DeletedThroughServices):
     form = CollectionForm
     # few enough to fit 1280 px beside the filters: the source names its org, and event and
     # profile are filters
@@ -81,18 +82,22 @@ class CollectionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if change:
             data["source"] = form.cleaned_data["source"]
             updated = services.collection_update(
-                collection=Collection.objects.get(pk=obj.pk), changes=data
-            )
+                actor=admin_actor(request), collection=Collection.objects.get(pk=obj.pk),
+                changes=data)
             saved = updated.collection
             for warning in updated.warnings:
                 messages.warning(request, warning.detail)
         else:
-            saved = services.collection_create(org=obj.org, source=obj.source, **data)
+            saved = services.collection_create(actor=admin_actor(request), org=obj.org,
+                                               source=obj.source, **data)
         obj.pk, obj.schema_version = saved.pk, saved.schema_version
+
+    def deleted(self, actor: Actor, obj: Collection) -> None:
+        services.collection_delete(actor=actor, collection=obj)
 
 
 @admin.register(SchemaVersion)
-class SchemaVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SchemaVersionAdmin(DeletedThroughServices):
     list_display = ["collection", "version", "fingerprint", "created_at"]
     readonly_fields = ["collection", "version", "fingerprint", "pretty_schema", "created_at"]
     exclude = ["schema"]
@@ -106,6 +111,9 @@ class SchemaVersionAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+    def deleted(self, actor: Actor, obj: SchemaVersion) -> None:
+        services.schema_version_delete(actor=actor, version=obj)
 
 
 class SchemaDryRunForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -221,7 +229,7 @@ class IdentifierForm(forms.ModelForm):  # type: ignore[type-arg]
 
 
 @admin.register(Identifier)
-class IdentifierAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class IdentifierAdmin(DeletedThroughServices):
     form = IdentifierForm
     list_display = ["name", "collection", "type", "reference", "created_at"]
     list_filter = ["type", "org"]
@@ -231,7 +239,10 @@ class IdentifierAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def save_model(self, request: HttpRequest, obj: Identifier, form: Any, change: bool) -> None:
         saved = services.identifier_create(
-            collection=obj.collection, type=obj.type, name=obj.name, schema=obj.schema,
-            reference=obj.reference,
+            actor=admin_actor(request), collection=obj.collection, type=obj.type,
+            name=obj.name, schema=obj.schema, reference=obj.reference,
         )
         obj.pk = saved.pk
+
+    def deleted(self, actor: Actor, obj: Identifier) -> None:
+        services.identifier_delete(actor=actor, identifier=obj)

@@ -24,7 +24,7 @@ from apps.core.exceptions import FieldProblem, InvalidInput
 from apps.core.pagination import hal_list, page_of
 from apps.core.serializers import IdField, hal_list_schema
 from apps.orgs.models import Compatibility, Org
-from apps.orgs.services import org_compatibility_set
+from apps.orgs.services import org_update
 from apps.sources.selectors import source_get
 
 NAME = r"^[A-Za-z][A-Za-z0-9_.-]{0,127}$"
@@ -96,8 +96,8 @@ def _identifier_create(view: OrgAPIView, collection: Collection | None) -> Respo
         if reference is None:
             raise InvalidInput.unknown_id("referenceId", "identifier")
     identifier = services.identifier_create(
-        collection=collection, type=data["type"], name=data["name"], schema=data["schema"],
-        reference=reference,
+        actor=view.actor, collection=collection, type=data["type"], name=data["name"],
+        schema=data["schema"], reference=reference,
     )
     return Response(view.output(IdentifierOutput, identifier), status=status.HTTP_201_CREATED)
 
@@ -132,7 +132,7 @@ class CollectionListApi(OrgAPIView):
         if isinstance(request.data, dict) and "collId" in request.data and "type" in request.data:
             return _identifier_create(self, None)
         data = self.valid(CollectionInput)
-        collection = services.collection_create(org=self.org, **data)
+        collection = services.collection_create(actor=self.actor, org=self.org, **data)
         return Response(self.output(CollectionOutput, collection), status=status.HTTP_201_CREATED)
 
 
@@ -179,13 +179,14 @@ class CollectionDetailApi(CollectionScopedApi):
     def _update(self, collection_id: str, *, partial: bool) -> Response:
         collection = self.collection(collection_id)
         changes = self.valid(CollectionInput, partial=partial)
-        updated = services.collection_update(collection=collection, changes=changes)
+        updated = services.collection_update(actor=self.actor, collection=collection,
+                                             changes=changes)
         return Response(with_warnings(self.output(CollectionOutput, updated.collection),
                                       updated.warnings))
 
     @extend_schema(responses={204: None}, operation_id="collections_delete")
     def delete(self, request: Request, org: str, collection_id: str) -> Response:
-        services.collection_delete(collection=self.collection(collection_id))
+        services.collection_delete(actor=self.actor, collection=self.collection(collection_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -234,7 +235,7 @@ class SchemaVersionListApi(CollectionScopedApi):
         data = self.valid(SchemaInput)
         if dry_run_asked(request):
             return self._dry_run(collection, data["schema"])
-        registered = services.schema_version_register(collection=collection,
+        registered = services.schema_version_register(actor=self.actor, collection=collection,
                                                       schema=data["schema"])
         body = with_warnings(self.output(SchemaVersionOutput, registered.version),
                              registered.warnings)
@@ -274,7 +275,8 @@ class SchemaVersionDetailApi(CollectionScopedApi):
         "`current_schema_version`) and that no record or rejected record was written in "
         "(409 `schema_version_in_use`).")
     def delete(self, request: Request, org: str, collection_id: str, version: int) -> Response:
-        services.schema_version_delete(version=self.version(collection_id, version))
+        services.schema_version_delete(actor=self.actor,
+                                       version=self.version(collection_id, version))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
@@ -290,7 +292,7 @@ class ConfigApi(OrgAPIView):
                    "(those whose `compatibility` is null). It counts for the next change.")
     def put(self, request: Request, org: str) -> Response:
         data = self.valid(ConfigInput)
-        org_compatibility_set(org=self.org, compatibility=data["compatibility"])
+        org_update(actor=self.actor, org=self.org, changes=data)
         return self._answer(request)
 
     def _answer(self, request: Request) -> Response:
@@ -327,7 +329,8 @@ class IdentifierDetailApi(OrgAPIView):
 
     @extend_schema(responses={204: None}, operation_id="identifiers_delete")
     def delete(self, request: Request, org: str, identifier_id: str) -> Response:
-        services.identifier_delete(identifier=self.identifier(identifier_id))
+        services.identifier_delete(actor=self.actor,
+                                   identifier=self.identifier(identifier_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

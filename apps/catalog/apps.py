@@ -10,4 +10,4 @@ class CatalogConfig(AppConfig):
         from apps.core.cache import catalog_models_watched
 
         catalog_models_watched(Collection, Identifier, SchemaVersion)
-        from apps.catalog import links  # noqa: F401  (registers the HAL links)
+        from apps.catalog import links, serializers  # noqa: F401  (register links, snapshots)

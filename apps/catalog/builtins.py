@@ -11,9 +11,13 @@ from typing import Any
 
 from django.db import transaction
 
+from apps.audit.models import Action
+from apps.audit.services import record
 from apps.catalog import services
 from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.models import Collection, Identifier
+from apps.core.actors import Actor
+from apps.core.snapshots import snapshot
 from apps.ingestion.services import Outcome, collection_batch
 from apps.orgs.models import Org
 from apps.records.services import batches_store
@@ -72,17 +76,21 @@ def _key_schema(name: str, field: str) -> dict[str, object]:
 
 
 @transaction.atomic
-def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
-    """The org's built-in collections by name, made (with their identifiers) when missing."""
-    source, _ = Source.objects.get_or_create(
+def builtin_collections_ensure(*, actor: Actor, org: Org) -> dict[str, Collection]:
+    """The org's built-in collections by name, made (with their identifiers) when missing, or
+    given the fields they lack; `actor` is recorded as having made them."""
+    source, made = Source.objects.get_or_create(
         org=org, name=SOURCE_NAME,
         defaults={"type": Source.Type.API, "title": "Built-in collections",
                   "description": "Products, accounts, users, events and pages."},
     )
+    if made:
+        record(actor=actor, org=org, action=Action.SOURCE_CREATED, target_type="source",
+               target_id=source.id, after=snapshot(source))
     existing = {c.name: c for c in Collection.objects.filter(
         org=org, name__in=[b.name for b in BUILTINS])}
     for collection in existing.values():
-        _fields_added(collection)
+        _fields_added(actor, collection)
     if len(existing) == len(BUILTINS):
         return existing
     primaries = {i.collection.name: i for i in Identifier.objects.filter(
@@ -93,15 +101,15 @@ def builtin_collections_ensure(*, org: Org) -> dict[str, Collection]:
             continue
         schema = _shipped_schema(builtin.name)
         collection = services.collection_create(
-            org=org, source=source, name=builtin.name, schema=schema,
+            actor=actor, org=org, source=source, name=builtin.name, schema=schema,
             profile=builtin.profile, event=not builtin.profile)
         primaries[builtin.name] = services.identifier_create(
-            collection=collection, type=Identifier.Type.PRIMARY, name=builtin.key,
+            actor=actor, collection=collection, type=Identifier.Type.PRIMARY, name=builtin.key,
             schema=_key_schema(builtin.key, builtin.key))
         existing[builtin.name] = collection
         for field, target in builtin.references:
             services.identifier_create(
-                collection=collection, type=Identifier.Type.FOREIGN, name=field,
+                actor=actor, collection=collection, type=Identifier.Type.FOREIGN, name=field,
                 schema=_key_schema(field, field), reference=primaries[target])
         if builtin.records:
             _records_store(collection, builtin.records)
@@ -129,13 +137,13 @@ def builtins_current(collections: dict[str, Collection]) -> bool:
                for builtin in BUILTINS)
 
 
-def _fields_added(collection: Collection) -> None:
+def _fields_added(actor: Actor, collection: Collection) -> None:
     """Registers a new version of a built-in collection made by an earlier Sluice, with the
     fields Sluice has added to it since (each optional, with a default); the fields of its
     own that the org added stay."""
     added = _fields_missing(collection)
     if added:
-        services.schema_version_register(collection=collection, schema={
+        services.schema_version_register(actor=actor, collection=collection, schema={
             **collection.schema, "fields": [*collection.schema["fields"], *added]})
 
 

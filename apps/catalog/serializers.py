@@ -2,7 +2,8 @@ from typing import Any
 
 from rest_framework import serializers
 
-from apps.catalog.models import Identifier
+from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.core import snapshots
 from apps.core.serializers import HalSerializer, IdField, LinksField
 
 
@@ -172,3 +173,8 @@ class RelationOutput(HalSerializer):
     direction = serializers.CharField()
     locals()["from"] = RelationEndOutput(source="foreign")  # a Python keyword, named so
     to = RelationEndOutput(source="primary")
+
+
+snapshots.register(Collection, CollectionOutput)
+snapshots.register(Identifier, IdentifierOutput)
+snapshots.register(SchemaVersion, SchemaVersionOutput)

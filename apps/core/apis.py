@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.core import logs
+from apps.core.actors import Actor
 from apps.core.exceptions import NotFound, NotJSON, RateLimited
 from apps.core.permissions import READ_METHODS, org_key_checked
 from apps.core.ratelimits import Verdict, request_admitted
@@ -18,9 +19,10 @@ T = TypeVar("T")
 
 class OrgAPIView(APIView):
     """`self.org` is the org of the request, already checked against its key, and within its
-    key's and its org's rate limits (core/ratelimits.py), which every answer then tells. A
-    view whose URL names no org (a vendor's front door) says `org_in_url = False`: the key's
-    org is used."""
+    key's and its org's rate limits (core/ratelimits.py), which every answer then tells;
+    `self.actor` is who the services that change the org record as having made the change
+    (the key). A view whose URL names no org (a vendor's front door) says
+    `org_in_url = False`: the key's org is used."""
 
     org_in_url = True
     limits: Verdict | None = None
@@ -53,9 +55,8 @@ class OrgAPIView(APIView):
         return response
 
     @property
-    def acting_key(self) -> Any:
-        """The key that asks, for the services that keep who changed what."""
-        return self.key
+    def actor(self) -> Actor:
+        return Actor.key(self.key, self.request)
 
     def found(self, obj: T | None) -> T:
         """The object, or the same 404 as for anything that does not exist."""

@@ -56,11 +56,13 @@ class LinksField(serializers.Field):  # type: ignore[type-arg]
 
 
 class HalSerializer(serializers.Serializer):  # type: ignore[type-arg]
-    """An output serializer whose representation carries the object's `_links`, last."""
+    """An output serializer whose representation carries the object's `_links`, last (but in
+    an audit snapshot, core/snapshots.py)."""
 
     def get_fields(self) -> dict[str, serializers.Field]:  # type: ignore[type-arg]
         fields: dict[str, serializers.Field] = dict(super().get_fields())  # type: ignore[type-arg]
-        fields["_links"] = LinksField()
+        if not self.context.get("snapshot"):
+            fields["_links"] = LinksField()
         return fields
 
 

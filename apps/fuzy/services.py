@@ -6,6 +6,7 @@ from typing import Any
 
 from apps.catalog.builtin_names import BuiltinCollection
 from apps.catalog.builtins import builtin_collections_ensure, builtin_inherits
+from apps.core.actors import SLUICE
 from apps.core.exceptions import InvalidInput
 from apps.ingestion.services import Outcome, source_ingest
 from apps.orgs.models import Org
@@ -21,7 +22,7 @@ PARTIAL = frozenset({BuiltinCollection.PRODUCTS, BuiltinCollection.ACCOUNTS,
 def builtin_write(*, org: Org, records: dict[str, list[dict[str, Any]]]) -> Outcome:
     """Queues records of built-in collections (by name), all in one message; products,
     accounts and users are partial records, so concurrent updates of one all apply."""
-    collections = builtin_collections_ensure(org=org)
+    collections = builtin_collections_ensure(actor=SLUICE, org=org)
     payload = {name: rows for name, rows in records.items() if rows}
     return source_ingest(collections=collections, payload=payload, partial=PARTIAL,
                          inherits=builtin_inherits(collections))

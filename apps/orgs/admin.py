@@ -5,9 +5,17 @@ from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
-from apps.core.admin import errors_shown_on
+from apps.audit.models import AuditEntry
+from apps.core.admin import admin_actor, errors_shown_on
 from apps.orgs.models import ApiKey, Org
-from apps.orgs.services import api_key_checked, api_key_create, api_key_revoke
+from apps.orgs.services import (
+    api_key_checked,
+    api_key_create,
+    api_key_rename,
+    api_key_revoke,
+    org_create,
+    org_update,
+)
 
 
 @admin.register(Org)
@@ -21,6 +29,24 @@ class OrgAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     "fields": ["rate_limit_key", "rate_limit_key_burst", "rate_limit_org",
                                "rate_limit_org_burst", "rejected_cap"]}),
     ]
+
+    def save_model(self, request: HttpRequest, obj: Org, form: Any, change: bool) -> None:
+        actor = admin_actor(request)
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            org_update(actor=actor, org=Org.objects.get(pk=obj.pk), changes=changes)
+            return
+        created = org_create(actor=actor, slug=obj.slug, name=obj.name,
+                             compatibility=obj.compatibility)
+        obj.pk = created.org.pk
+        messages.warning(request, f"Its secret key is {created.secret_key} and its write key "
+                         f"{created.write_key} — copy them now; they are never shown again.")
+
+    def get_deleted_objects(self, objs: Any, request: HttpRequest) -> Any:
+        """An org goes with its keys and its audit trail, which are otherwise never deleted."""
+        deleted, counts, needed, protected = super().get_deleted_objects(objs, request)
+        kept = {str(model._meta.verbose_name) for model in (ApiKey, AuditEntry)}
+        return deleted, counts, needed - kept, protected
 
 
 class ApiKeyForm(forms.ModelForm):  # type: ignore[type-arg]
@@ -40,7 +66,8 @@ class ApiKeyForm(forms.ModelForm):  # type: ignore[type-arg]
 
 @admin.register(ApiKey)
 class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
-    """Keys made here are shown once; revoking goes through the same service as the API."""
+    """Keys made here are shown once; revoking goes through the same service as the API.
+    Keys are revoked, never deleted: the audit trail keeps what each one did."""
 
     form = ApiKeyForm
     list_display = ["prefix", "org", "kind", "name", "source", "created_at", "last_used_at",
@@ -58,17 +85,21 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return [] if obj is None else ["org", "kind", "source", "prefix", "created_at",
                                        "last_used_at", "expires_at", "revoked_at"]
 
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
+        return False
+
     def save_model(self, request: HttpRequest, obj: ApiKey, form: Any, change: bool) -> None:
         if change:
-            obj.save(update_fields=["name"])
+            api_key_rename(actor=admin_actor(request), key=ApiKey.objects.get(pk=obj.pk),
+                           name=obj.name)
             return
-        key, raw = api_key_create(org=obj.org, kind=obj.kind, name=obj.name, source=obj.source,
-                                  expires_at=obj.expires_at)
+        key, raw = api_key_create(actor=admin_actor(request), org=obj.org, kind=obj.kind,
+                                  name=obj.name, source=obj.source, expires_at=obj.expires_at)
         obj.pk, obj.prefix = key.pk, key.prefix
         messages.warning(request, f"The new key is {raw} — copy it now; it is never shown again.")
 
     @admin.action(description="Revoke the selected keys")
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         for key in queryset:
-            api_key_revoke(key=key)
+            api_key_revoke(actor=admin_actor(request), key=key)
         messages.success(request, f"Revoked {queryset.count()} key(s).")

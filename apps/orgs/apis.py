@@ -77,7 +77,7 @@ class KeyListApi(KeysAPIView):
     def post(self, request: Request, org: str) -> Response:
         data = self.valid(KeyInput)
         key, raw = services.api_key_create(
-            org=self.org, acting=self.acting_key, kind=data["kind"],
+            org=self.org, actor=self.actor, kind=data["kind"],
             name=data.get("name", ""), source=self.source(data.get("sourceId")),
             expires_at=data.get("expiresAt"))
         body = NewKeyOutput(key, context={"request": request, "raw": raw}).data
@@ -97,7 +97,7 @@ class KeyDetailApi(KeysAPIView):
                    "or rotate one first.")
     def delete(self, request: Request, org: str, key_id: str) -> Response:
         key = self.api_key(key_id)
-        services.api_key_revoke(key=key, acting=self.acting_key)
+        services.api_key_revoke(key=key, actor=self.actor)
         return Response(self.output(KeyOutput, key))
 
 
@@ -126,7 +126,7 @@ class KeyRotateApi(KeysAPIView):
     def post(self, request: Request, org: str, key_id: str) -> Response:
         old = self.api_key(key_id)
         data = self.valid(RotateInput) if request.data else {}
-        key, raw = services.api_key_rotate(org=self.org, key=old, acting=self.acting_key,
+        key, raw = services.api_key_rotate(org=self.org, key=old, actor=self.actor,
                                            old_key_expires_at=old_key_expiry(data))
         body = RotatedKeyOutput(key, context={"request": request, "raw": raw, "old": old}).data
         return Response(body, status=status.HTTP_201_CREATED)

@@ -12,3 +12,4 @@ class OrgsConfig(AppConfig):
         from apps.orgs.models import ApiKey, Org
 
         catalog_models_watched(Org, ApiKey)
+        from apps.orgs import serializers  # noqa: F401  (registers the snapshots)

@@ -4,8 +4,9 @@ from django.utils import timezone
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from apps.core import snapshots
 from apps.core.serializers import HalSerializer, IdField
-from apps.orgs.models import ApiKey
+from apps.orgs.models import ApiKey, Org
 
 
 class KeyScopeOutput(serializers.Serializer):  # type: ignore[type-arg]
@@ -53,3 +54,29 @@ class RotatedKeyOutput(NewKeyOutput):
     @extend_schema_field(KeyOutput)
     def get_replaces(self, key: ApiKey) -> dict[str, Any]:
         return dict(KeyOutput(self.context["old"], context=self.context).data)
+
+
+class ApiKeyOutput(serializers.Serializer):  # type: ignore[type-arg]
+    """A key as it is shown after its creation: its prefix, never its value or hash."""
+
+    id = IdField()
+    prefix = serializers.CharField()
+    kind = serializers.CharField()
+    name = serializers.CharField()
+    createdAt = serializers.DateTimeField(source="created_at")
+    revokedAt = serializers.DateTimeField(source="revoked_at", allow_null=True)
+
+
+class OrgOutput(serializers.Serializer):  # type: ignore[type-arg]
+    slug = serializers.CharField()
+    name = serializers.CharField()
+    compatibility = serializers.CharField()
+    rateLimitKey = serializers.IntegerField(source="rate_limit_key", allow_null=True)
+    rateLimitKeyBurst = serializers.IntegerField(source="rate_limit_key_burst", allow_null=True)
+    rateLimitOrg = serializers.IntegerField(source="rate_limit_org", allow_null=True)
+    rateLimitOrgBurst = serializers.IntegerField(source="rate_limit_org_burst", allow_null=True)
+    rejectedCap = serializers.IntegerField(source="rejected_cap", allow_null=True)
+
+
+snapshots.register(ApiKey, ApiKeyOutput)
+snapshots.register(Org, OrgOutput)

@@ -2,11 +2,14 @@ import json
 from typing import Any
 
 from django.contrib import admin, messages
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.templatetags.static import static
 
+from apps.core.actors import Actor
+from apps.core.admin import DeletedThroughServices, admin_actor
+from apps.sources import services
 from apps.sources.models import Source
-from apps.sources.services import source_create
 from apps.tracker.selectors import track_example
 
 SCRIPT = "tracker/sluice.min.js"
@@ -35,7 +38,7 @@ def tracker_snippet(request: HttpRequest, source: Source) -> str | None:
 
 
 @admin.register(Source)
-class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class SourceAdmin(DeletedThroughServices):
     """A source's page ends with its tracker snippet
     (templates/admin/sources/source/change_form.html)."""
 
@@ -45,17 +48,6 @@ class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_fields = ["name", "title"]
     readonly_fields = ["tracker_id", "created_at"]
 
-    def save_model(self, request: HttpRequest, obj: Source, form: Any, change: bool) -> None:
-        if change:
-            super().save_model(request, obj, form, change)
-            return
-        made = source_create(org=obj.org, name=obj.name, type=obj.type, title=obj.title,
-                             description=obj.description, allowed_origins=obj.allowed_origins)
-        obj.pk, obj.tracker_id, obj.created_at = made.pk, made.tracker_id, made.created_at
-        if made.write_key:
-            messages.warning(request, f"The source's own write key is {made.write_key} — copy "
-                             "it now for its tracker tag; it is never shown again.")
-
     def render_change_form(self, request: HttpRequest, context: dict[str, Any],
                            add: bool = False, change: bool = False, form_url: str = "",
                            obj: Source | None = None) -> HttpResponse:
@@ -63,3 +55,22 @@ class SourceAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if obj is not None:
             context["tracker_snippet"] = tracker_snippet(request, obj)
         return super().render_change_form(request, context, add, change, form_url, obj)
+
+    def save_model(self, request: HttpRequest, obj: Source, form: ModelForm,  # type: ignore[type-arg]
+                   change: bool) -> None:
+        actor = admin_actor(request)
+        if change:
+            changes = {name: form.cleaned_data[name] for name in form.changed_data}
+            saved = services.source_update(actor=actor, source=Source.objects.get(pk=obj.pk),
+                                           changes=changes)
+        else:
+            saved = services.source_create(
+                actor=actor, org=obj.org, name=obj.name, type=obj.type, title=obj.title,
+                description=obj.description, allowed_origins=obj.allowed_origins)
+        obj.pk, obj.tracker_id, obj.created_at = saved.pk, saved.tracker_id, saved.created_at
+        if saved.write_key:
+            messages.warning(request, f"The source's own write key is {saved.write_key} — "
+                             "copy it now for its tracker tag; it is never shown again.")
+
+    def deleted(self, actor: Actor, obj: Source) -> None:
+        services.source_delete(actor=actor, source=obj)

@@ -51,7 +51,7 @@ class SourceListApi(OrgAPIView):
                    operation_id="sources_create",
                    description="A web source is answered with its own write key, once.")
     def post(self, request: Request, org: str) -> Response:
-        source = services.source_create(org=self.org, acting=self.acting_key,
+        source = services.source_create(actor=self.actor, org=self.org,
                                         **self.valid(SourceInput))
         return Response(self.output(CreatedSourceOutput, source),
                         status=status.HTTP_201_CREATED)
@@ -76,10 +76,10 @@ class SourceDetailApi(OrgAPIView):
     def _update(self, source_id: str, *, partial: bool) -> Response:
         source = self.source(source_id)
         changes: dict[str, Any] = self.valid(SourceInput, partial=partial)
-        source = services.source_update(source=source, changes=changes)
+        source = services.source_update(actor=self.actor, source=source, changes=changes)
         return Response(self.output(SourceOutput, source))
 
     @extend_schema(responses={204: None}, operation_id="sources_delete")
     def delete(self, request: Request, org: str, source_id: str) -> Response:
-        services.source_delete(source=self.source(source_id))
+        services.source_delete(actor=self.actor, source=self.source(source_id))
         return Response(status=status.HTTP_204_NO_CONTENT)

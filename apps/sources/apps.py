@@ -10,4 +10,4 @@ class SourcesConfig(AppConfig):
         from apps.sources.models import Source
 
         catalog_models_watched(Source)
-        from apps.sources import links  # noqa: F401  (registers the HAL links)
+        from apps.sources import links, serializers  # noqa: F401  (register links, snapshots)

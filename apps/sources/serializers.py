@@ -2,7 +2,9 @@ from typing import Any
 
 from rest_framework import serializers
 
+from apps.core import snapshots
 from apps.core.serializers import HalSerializer, IdField
+from apps.sources.models import Source
 
 
 class SourceOutput(HalSerializer):
@@ -29,3 +31,6 @@ class CreatedSourceOutput(SourceOutput):
         if shown.get("writeKey") is None:
             shown.pop("writeKey", None)
         return shown
+
+
+snapshots.register(Source, SourceOutput)

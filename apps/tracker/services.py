@@ -17,6 +17,7 @@ from apps.catalog.builtins import (
 )
 from apps.catalog.builtins import SOURCE_NAME as BUILTIN_SOURCE
 from apps.catalog.models import Collection, Identifier
+from apps.core.actors import SLUICE
 from apps.core.codes import Code
 from apps.core.exceptions import FieldProblem, InvalidInput, TooLarge
 from apps.ingestion import limits
@@ -263,7 +264,7 @@ def segment_ingest(*, org: Org, call: str, payload: Any, received: datetime,
                                and m.get("type") == "track" and isinstance(m.get("event"), str))]
     collections = collections_named(org=org, names=names)
     if not builtins_current(collections):  # an org made by an earlier Sluice
-        builtin_collections_ensure(org=org)
+        builtin_collections_ensure(actor=SLUICE, org=org)
         collections = collections_named(org=org, names=names)
     scope_checked(only_source=only_source, collections=collections.values())
     fields = {name: avro.fields_of(collection.schema) for name, collection in collections.items()

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "apps.tracker",
     "apps.fuzy",
     "apps.profiles",
+    "apps.audit",
 ]
 
 MIDDLEWARE = [

@@ -8,11 +8,11 @@ from apps.catalog.services import schema_dry_run_scan
 from apps.orgs.models import ApiKey
 from apps.orgs.services import org_create
 from tests.factories import CollectionFactory, IdentifierFactory, RecordFactory
-from tests.fixtures import schema
+from tests.fixtures import ACTOR, schema
 
 
 def test_the_collection_form_shows_schema_errors_and_saves_valid_schemas(admin_client, db):
-    created = org_create(slug="AdminOrg")
+    created = org_create(actor=ACTOR, slug="AdminOrg")
     source = created.org.sources.get(name="builtin")
     form = {"org": created.org.id, "source": source.id, "name": "bookings", "event": "on",
             "schema": json.dumps({"type": "record", "name": "x", "fields": [
@@ -29,7 +29,7 @@ def test_the_collection_form_shows_schema_errors_and_saves_valid_schemas(admin_c
 
 
 def test_a_new_key_is_shown_once_and_then_only_its_prefix(admin_client, db):
-    created = org_create(slug="KeyOrg")
+    created = org_create(actor=ACTOR, slug="KeyOrg")
     added = admin_client.post("/admin/orgs/apikey/add/", {
         "org": created.org.id, "kind": "write", "name": "site"}, follow=True)
     message = [str(m) for m in added.context["messages"]][0]
@@ -41,7 +41,7 @@ def test_a_new_key_is_shown_once_and_then_only_its_prefix(admin_client, db):
 
 
 def test_a_key_of_a_source_made_in_the_admin_sends_to_that_source_only(admin_client, db):
-    created = org_create(slug="ScopeOrg")
+    created = org_create(actor=ACTOR, slug="ScopeOrg")
     builtin = created.org.sources.get(name="builtin")
     added = admin_client.post("/admin/orgs/apikey/add/", {
         "org": created.org.id, "kind": "write", "name": "site", "source": builtin.id})

@@ -15,6 +15,7 @@ from apps.catalog.models import Collection, SchemaDryRun
 from apps.orgs.models import Org
 from apps.orgs.services import org_create
 from tests.factories import ApiKeyFactory, CollectionFactory, IdentifierFactory, SourceFactory
+from tests.fixtures import ACTOR
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -51,7 +52,8 @@ def admin_login(django_db_blocker: Any) -> dict[str, str]:
         SchemaDryRun.objects.create(  # as started, without queueing its scan
             org=org, collection=collections[0], schema=long_schema(41),
             compatibility=org.compatibility)
-        org_create(slug=f"Shop{os.getpid()}")  # and the built-in collections, as shipped
+        # and the built-in collections, as shipped
+        org_create(actor=ACTOR, slug=f"Shop{os.getpid()}")
     return {"username": user.username, "password": password}
 
 

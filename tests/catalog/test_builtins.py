@@ -8,13 +8,14 @@ from apps.catalog.builtins import BUILTINS, SCHEMAS, builtin_collections_ensure
 from apps.catalog.models import Collection, Identifier, SchemaVersion
 from apps.sources.models import Source
 from tests.factories import OrgFactory
+from tests.fixtures import ACTOR
 
 pytestmark = pytest.mark.django_db
 
 
 def test_every_org_gets_the_built_in_collections_with_their_identifiers():
     org = OrgFactory()
-    made = builtin_collections_ensure(org=org)
+    made = builtin_collections_ensure(actor=ACTOR, org=org)
     assert sorted(made) == ["accounts", "events", "pages", "products", "users"]
     source = Source.objects.get(org=org)
     assert (source.name, source.type) == ("builtin", "api")
@@ -51,11 +52,11 @@ def test_every_org_gets_the_built_in_collections_with_their_identifiers():
 
 def test_ensuring_again_makes_nothing_new():
     org = OrgFactory()
-    first = builtin_collections_ensure(org=org)
+    first = builtin_collections_ensure(actor=ACTOR, org=org)
     counts = (Collection.objects.filter(org=org).count(),
               Identifier.objects.filter(org=org).count(),
               SchemaVersion.objects.filter(collection__org=org).count())
-    again = builtin_collections_ensure(org=org)
+    again = builtin_collections_ensure(actor=ACTOR, org=org)
     assert {name: c.id for name, c in again.items()} == {name: c.id for name, c in first.items()}
     assert (Collection.objects.filter(org=org).count(),
             Identifier.objects.filter(org=org).count(),
@@ -64,8 +65,8 @@ def test_ensuring_again_makes_nothing_new():
 
 def test_each_org_has_built_in_collections_of_its_own():
     one, other = OrgFactory(), OrgFactory()
-    mine = builtin_collections_ensure(org=one)
-    theirs = builtin_collections_ensure(org=other)
+    mine = builtin_collections_ensure(actor=ACTOR, org=one)
+    theirs = builtin_collections_ensure(actor=ACTOR, org=other)
     assert {c.org_id for c in mine.values()} == {one.id}
     assert {c.org_id for c in theirs.values()} == {other.id}
     assert not {c.id for c in mine.values()} & {c.id for c in theirs.values()}
@@ -73,10 +74,10 @@ def test_each_org_has_built_in_collections_of_its_own():
 
 def test_ensuring_makes_the_built_in_collections_an_org_is_missing():
     org = OrgFactory()
-    first = builtin_collections_ensure(org=org)
+    first = builtin_collections_ensure(actor=ACTOR, org=org)
     for name in ("pages", "events", "users"):
         first[name].delete()
-    again = builtin_collections_ensure(org=org)
+    again = builtin_collections_ensure(actor=ACTOR, org=org)
     assert sorted(again) == ["accounts", "events", "pages", "products", "users"]
     assert {name: again[name].id for name in ("accounts", "products")} == {
         name: first[name].id for name in ("accounts", "products")}
@@ -98,18 +99,18 @@ def test_built_ins_made_by_an_earlier_sluice_gain_the_fields_added_since():
     from apps.catalog.services import schema_version_register
 
     org = OrgFactory()
-    events = builtin_collections_ensure(org=org)["events"]
+    events = builtin_collections_ensure(actor=ACTOR, org=org)["events"]
     shipped = [f["name"] for f in events.schema["fields"]]
     earlier = [f for f in events.schema["fields"] if f["name"] not in (
         "context", "integrations", "originalTimestamp", "sentAt", "receivedAt")]
     own = {"name": "plan", "type": ["null", "string"], "default": None}
-    schema_version_register(collection=events, schema={**events.schema,
+    schema_version_register(actor=ACTOR, collection=events, schema={**events.schema,
                                                        "fields": [*earlier, own]})
-    again = builtin_collections_ensure(org=org)["events"]
+    again = builtin_collections_ensure(actor=ACTOR, org=org)["events"]
     assert again.schema_version == 3
     assert [f["name"] for f in again.schema["fields"]] == [
         *(f["name"] for f in earlier), "plan",
         "originalTimestamp", "sentAt", "receivedAt", "context", "integrations"]
     assert set(shipped) < {f["name"] for f in again.schema["fields"]}
-    builtin_collections_ensure(org=org)
+    builtin_collections_ensure(actor=ACTOR, org=org)
     assert Collection.objects.get(pk=events.pk).schema_version == 3  # nothing more to add

@@ -20,7 +20,7 @@ from tests.factories import (
     RecordFactory,
     RejectedRecordFactory,
 )
-from tests.fixtures import record, schema
+from tests.fixtures import ACTOR, record, schema
 from tests.helpers import refused
 
 pytestmark = pytest.mark.django_db
@@ -32,7 +32,7 @@ def bookings() -> Collection:
     """Flight bookings keyed by eventId, in versions 1 and 2 (fixtures/schemas)."""
     collection = CollectionFactory()
     IdentifierFactory(collection=collection)
-    schema_version_register(collection=collection, schema=schema("flight-booking-v2"))
+    schema_version_register(actor=ACTOR, collection=collection, schema=schema("flight-booking-v2"))
     return collection
 
 

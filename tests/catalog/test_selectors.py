@@ -16,7 +16,7 @@ from apps.catalog.selectors import (
 )
 from apps.catalog.services import collection_update
 from tests.factories import CollectionFactory, IdentifierFactory, OrgFactory, SourceFactory
-from tests.fixtures import schema
+from tests.fixtures import ACTOR, schema
 
 pytestmark = pytest.mark.django_db
 
@@ -63,7 +63,7 @@ def test_a_collection_for_ingest_has_its_newest_schema_at_once():
     v2 = {**schema("flight-booking"), "fields": [
         *schema("flight-booking")["fields"],
         {"name": "seats", "type": ["null", "int"], "default": None}]}
-    collection_update(collection=collection, changes={"schema": v2})
+    collection_update(actor=ACTOR, collection=collection, changes={"schema": v2})
     found = collection_for_ingest(org=org, collection_id=collection.id)
     assert (found.schema_version, found.schema) == (2, v2)
 
@@ -71,7 +71,7 @@ def test_a_collection_for_ingest_has_its_newest_schema_at_once():
 def test_schema_versions_are_read_in_order():
     collection = CollectionFactory()
     v2 = {**schema("flight-booking"), "fields": schema("flight-booking")["fields"][:-1]}
-    collection_update(collection=collection, changes={"schema": v2})
+    collection_update(actor=ACTOR, collection=collection, changes={"schema": v2})
     CollectionFactory(org=collection.org, source=collection.source)
     assert [(v.version, v.schema) for v in schema_version_list(collection=collection)] == [
         (1, schema("flight-booking")), (2, v2)]

@@ -19,7 +19,7 @@ from apps.catalog.services import (
     schema_version_register,
 )
 from apps.core.exceptions import FieldProblem
-from apps.orgs.services import org_compatibility_set
+from apps.orgs.services import org_update
 from tests.factories import (
     CollectionFactory,
     IdentifierFactory,
@@ -29,7 +29,7 @@ from tests.factories import (
     SourceFactory,
     key_schema,
 )
-from tests.fixtures import schema
+from tests.fixtures import ACTOR, schema
 from tests.helpers import refused
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,7 @@ PEOPLE = {"type": "record", "name": "person", "fields": [
 # ---------------------------------------------------------------------------
 def test_a_new_collection_has_schema_version_1():
     source = SourceFactory()
-    collection = collection_create(org=source.org, source=source, name="bookings",
+    collection = collection_create(actor=ACTOR, org=source.org, source=source, name="bookings",
                                    schema=schema("flight-booking"))
     stored = Collection.objects.get(id=collection.id)
     assert (stored.org, stored.source, stored.name, stored.schema, stored.schema_version,
@@ -78,7 +78,8 @@ def test_a_new_collection_has_schema_version_1():
 ])
 def test_a_collection_is_either_of_events_or_of_profiles(profile, event, kind):
     source = SourceFactory()
-    collection = collection_create(org=source.org, source=source, name="c", profile=profile,
+    collection = collection_create(actor=ACTOR, org=source.org, source=source, name="c",
+                                   profile=profile,
                                    event=event, schema=schema("flight-booking"))
     stored = Collection.objects.get(id=collection.id)
     assert (stored.profile, stored.event) == kind
@@ -88,7 +89,7 @@ def test_a_collection_is_either_of_events_or_of_profiles(profile, event, kind):
 def test_a_collection_both_or_neither_is_refused(profile, event):
     source = SourceFactory()
     with refused("invalid_kind"):
-        collection_create(org=source.org, source=source, name="c", profile=profile,
+        collection_create(actor=ACTOR, org=source.org, source=source, name="c", profile=profile,
                           event=event, schema=schema("flight-booking"))
     assert not Collection.objects.filter(org=source.org).exists()
 
@@ -97,7 +98,7 @@ def test_a_collection_with_an_invalid_schema_is_not_made():
     source = SourceFactory()
     broken = with_field(schema("flight-booking"), "when", "timestamp")
     with refused("invalid_schema"):
-        collection_create(org=source.org, source=source, name="c", schema=broken)
+        collection_create(actor=ACTOR, org=source.org, source=source, name="c", schema=broken)
     assert not Collection.objects.filter(org=source.org).exists()
     assert not SchemaVersion.objects.filter(collection__org=source.org).exists()
 
@@ -105,7 +106,7 @@ def test_a_collection_with_an_invalid_schema_is_not_made():
 def test_a_collection_name_is_taken_once_per_org():
     first = CollectionFactory(name="bookings")
     with refused("duplicate_name"):
-        collection_create(org=first.org, source=first.source, name="bookings",
+        collection_create(actor=ACTOR, org=first.org, source=first.source, name="bookings",
                           schema=PEOPLE)
     assert list(Collection.objects.filter(org=first.org)) == [first]
     assert versions(first) == [(1, schema("flight-booking"))]
@@ -117,8 +118,8 @@ def test_a_changed_schema_becomes_the_next_version():
     collection = CollectionFactory()
     v2 = with_optional(schema("flight-booking"), "seats", "int")
     v3 = with_optional(v2, "price", "double")
-    collection_update(collection=collection, changes={"schema": v2})
-    collection_update(collection=collection, changes={"schema": v3})
+    collection_update(actor=ACTOR, collection=collection, changes={"schema": v2})
+    collection_update(actor=ACTOR, collection=collection, changes={"schema": v3})
     stored = Collection.objects.get(id=collection.id)
     assert (stored.schema, stored.schema_version) == (v3, 3)
     assert versions(collection) == [(1, schema("flight-booking")), (2, v2), (3, v3)]
@@ -126,7 +127,8 @@ def test_a_changed_schema_becomes_the_next_version():
 
 def test_the_same_schema_again_is_no_new_version():
     collection = CollectionFactory()
-    collection_update(collection=collection, changes={"schema": schema("flight-booking"),
+    collection_update(actor=ACTOR, collection=collection,
+                      changes={"schema": schema("flight-booking"),
                                                       "name": "renamed"})
     stored = Collection.objects.get(id=collection.id)
     assert (stored.name, stored.schema_version) == ("renamed", 1)
@@ -136,7 +138,7 @@ def test_the_same_schema_again_is_no_new_version():
 def test_update_moves_renames_and_changes_the_kind():
     collection = CollectionFactory()
     other_source = SourceFactory(org=collection.org)
-    collection_update(collection=collection, changes={
+    collection_update(actor=ACTOR, collection=collection, changes={
         "name": "people", "source": other_source, "profile": True})
     stored = Collection.objects.get(id=collection.id)
     assert (stored.name, stored.source, stored.profile, stored.event) == (
@@ -146,7 +148,7 @@ def test_update_moves_renames_and_changes_the_kind():
 def test_an_invalid_new_schema_changes_nothing():
     collection = CollectionFactory(name="bookings")
     with refused("invalid_schema"):
-        collection_update(collection=collection, changes={
+        collection_update(actor=ACTOR, collection=collection, changes={
             "schema": with_field(schema("flight-booking"), "x", "nope"), "name": "renamed"})
     stored = Collection.objects.get(id=collection.id)
     assert (stored.name, stored.schema, stored.schema_version) == (
@@ -159,7 +161,8 @@ def test_a_rename_onto_a_taken_name_changes_nothing():
     collection = CollectionFactory(org=taken.org, source=taken.source, name="mine")
     v2 = with_optional(schema("flight-booking"), "seats", "int")
     with refused("duplicate_name"):
-        collection_update(collection=collection, changes={"name": "taken", "schema": v2})
+        collection_update(actor=ACTOR, collection=collection, changes={"name": "taken",
+                          "schema": v2})
     stored = Collection.objects.get(id=collection.id)
     assert (stored.name, stored.schema_version) == ("mine", 1)
     assert len(versions(collection)) == 1
@@ -175,13 +178,13 @@ def test_a_new_schema_must_keep_the_identifiers_fields_with_their_types():
         for f in schema("flight-booking")["fields"]]}
     for changed in (without, retyped):
         with refused("identifier_field_removed"):
-            collection_update(collection=Collection.objects.get(id=collection.id),
+            collection_update(actor=ACTOR, collection=Collection.objects.get(id=collection.id),
                               changes={"schema": changed})
     assert Collection.objects.get(id=collection.id).schema_version == 1
     assert len(versions(collection)) == 1
 
     kept = with_optional(schema("flight-booking"), "seats", "int")
-    collection_update(collection=Collection.objects.get(id=collection.id),
+    collection_update(actor=ACTOR, collection=Collection.objects.get(id=collection.id),
                       changes={"schema": kept})
     assert Collection.objects.get(id=collection.id).schema_version == 2
 
@@ -192,17 +195,18 @@ def test_a_primary_identifiers_field_stays_required():
         {**f, "type": ["null", "string"]} if f["name"] == "eventId" else f
         for f in schema("flight-booking")["fields"]]}
     with refused("optional_key"):
-        collection_update(collection=identifier.collection, changes={"schema": optional})
+        collection_update(actor=ACTOR, collection=identifier.collection,
+                          changes={"schema": optional})
     assert Collection.objects.get(id=identifier.collection_id).schema_version == 1
 
 
 def test_delete_removes_the_collection_its_versions_and_identifiers():
     identifier = IdentifierFactory()
     collection = identifier.collection
-    collection_update(collection=collection, changes={
+    collection_update(actor=ACTOR, collection=collection, changes={
         "schema": with_optional(schema("flight-booking"), "seats", "int")})
     other = CollectionFactory(org=collection.org, source=collection.source)
-    collection_delete(collection=collection)
+    collection_delete(actor=ACTOR, collection=collection)
     assert list(Collection.objects.filter(org=collection.org)) == [other]
     assert not SchemaVersion.objects.filter(collection_id=collection.id).exists()
     assert not Identifier.objects.filter(id=identifier.id).exists()
@@ -214,7 +218,7 @@ def test_a_collection_another_ones_foreign_identifier_points_at_is_kept():
     foreign = IdentifierFactory(collection=pointing, type=Identifier.Type.FOREIGN,
                                 reference=primary)
     with refused("collection_referenced"):
-        collection_delete(collection=primary.collection)
+        collection_delete(actor=ACTOR, collection=primary.collection)
     assert Collection.objects.filter(id=primary.collection_id).exists()
     assert Identifier.objects.filter(id__in=[primary.id, foreign.id]).count() == 2
 
@@ -224,17 +228,17 @@ def test_a_collection_whose_foreign_identifier_points_at_itself_is_deleted():
     collection = primary.collection
     IdentifierFactory(collection=collection, type=Identifier.Type.FOREIGN, reference=primary,
                       key_fields=("visitorId",))
-    collection_delete(collection=collection)
+    collection_delete(actor=ACTOR, collection=collection)
     assert not Collection.objects.filter(id=collection.id).exists()
     assert not Identifier.objects.filter(collection_id=collection.id).exists()
 
 
 def test_a_built_in_collection_is_kept():
     org = OrgFactory()
-    made = builtin_collections_ensure(org=org)
+    made = builtin_collections_ensure(actor=ACTOR, org=org)
     for name in ("events", "accounts"):
         with refused("builtin_collection"):
-            collection_delete(collection=made[name])
+            collection_delete(actor=ACTOR, collection=made[name])
     assert Collection.objects.filter(org=org).count() == 5
 
 
@@ -253,7 +257,7 @@ def current(collection: Collection) -> int:
 def test_by_default_a_schema_that_cannot_read_the_latest_versions_records_is_refused():
     collection = CollectionFactory(name="bookings")
     with pytest.raises(IncompatibleSchema) as refused_change:
-        collection_update(collection=collection, changes={"schema": REQUIRED_SEATS,
+        collection_update(actor=ACTOR, collection=collection, changes={"schema": REQUIRED_SEATS,
                                                           "name": "renamed"})
     assert [(i.found.path, i.found.kind, i.version, i.direction)
             for i in refused_change.value.incompatibilities] == [
@@ -272,21 +276,22 @@ def test_by_default_a_schema_that_cannot_read_the_latest_versions_records_is_ref
 def test_the_collections_mode_decides(mode, change, taken):
     collection = CollectionFactory(compatibility=mode)
     if taken:
-        collection_update(collection=collection, changes={"schema": change})
+        collection_update(actor=ACTOR, collection=collection, changes={"schema": change})
     else:
         with refused("incompatible_schema"):
-            collection_update(collection=collection, changes={"schema": change})
+            collection_update(actor=ACTOR, collection=collection, changes={"schema": change})
     assert current(collection) == (2 if taken else 1)
 
 
 def test_a_collection_without_a_mode_follows_its_orgs_default():
     collection = CollectionFactory()
-    org_compatibility_set(org=collection.org, compatibility="FORWARD")
+    org_update(actor=ACTOR, org=collection.org, changes={"compatibility": "FORWARD"})
     collection = Collection.objects.get(id=collection.id)
-    collection_update(collection=collection, changes={"schema": REQUIRED_SEATS})
+    collection_update(actor=ACTOR, collection=collection, changes={"schema": REQUIRED_SEATS})
     assert current(collection) == 2
     with refused("incompatible_schema"):  # its own mode counts in the same change
-        collection_update(collection=Collection.objects.get(id=collection.id), changes={
+        collection_update(actor=ACTOR, collection=Collection.objects.get(id=collection.id),
+                          changes={
             "compatibility": "BACKWARD", "schema": with_field(REQUIRED_SEATS, "row", "int")})
     assert Collection.objects.get(id=collection.id).compatibility is None
 
@@ -294,14 +299,14 @@ def test_a_collection_without_a_mode_follows_its_orgs_default():
 def test_transitive_modes_check_every_version():
     collection = CollectionFactory(compatibility="BACKWARD_TRANSITIVE")
     v2 = with_optional(schema("flight-booking"), "seats", "int")
-    collection_update(collection=collection, changes={"schema": v2})
+    collection_update(actor=ACTOR, collection=collection, changes={"schema": v2})
     # seats stays, without its default: version 2's records have it, version 1's not
     v3 = with_field(schema("flight-booking"), "seats", ["null", "int"])
     with pytest.raises(IncompatibleSchema) as refused_change:
-        collection_update(collection=Collection.objects.get(id=collection.id),
+        collection_update(actor=ACTOR, collection=Collection.objects.get(id=collection.id),
                           changes={"schema": v3})
     assert [i.version for i in refused_change.value.incompatibilities] == [1]
-    collection_update(collection=Collection.objects.get(id=collection.id),
+    collection_update(actor=ACTOR, collection=Collection.objects.get(id=collection.id),
                       changes={"compatibility": "BACKWARD", "schema": v3})
     assert current(collection) == 3
 
@@ -310,13 +315,13 @@ def test_a_change_that_breaks_an_identifier_is_taken_under_none_with_a_warning()
     identifier = IdentifierFactory(key_fields=("eventId",))
     collection = identifier.collection
     with refused("identifier_field_removed"):  # even when the mode lets the change through
-        collection_update(collection=collection, changes={
+        collection_update(actor=ACTOR, collection=collection, changes={
             "compatibility": "FORWARD", "schema": {**schema("flight-booking"), "fields": [
                 f for f in schema("flight-booking")["fields"] if f["name"] != "eventId"]}})
     retyped = {**schema("flight-booking"), "fields": [
         {**f, "type": "long"} if f["name"] == "eventId" else f
         for f in schema("flight-booking")["fields"]]}
-    updated = collection_update(collection=Collection.objects.get(id=collection.id),
+    updated = collection_update(actor=ACTOR, collection=Collection.objects.get(id=collection.id),
                                 changes={"compatibility": "NONE", "schema": retyped})
     assert updated.warnings == [FieldProblem(
         "schema", "identifier_field_removed", f"The field 'eventId' makes the identifier "
@@ -328,42 +333,45 @@ def test_a_change_that_breaks_an_identifier_is_taken_under_none_with_a_warning()
 
 def test_registering_answers_the_identical_version_or_makes_the_next_one():
     collection = CollectionFactory()
-    same = schema_version_register(collection=collection, schema=schema("flight-booking"))
+    same = schema_version_register(actor=ACTOR, collection=collection,
+                                   schema=schema("flight-booking"))
     assert (same.version.version, same.created, same.warnings) == (1, False, [])
     v2 = with_optional(schema("flight-booking"), "seats", "int")
-    registered = schema_version_register(collection=collection, schema=v2)
+    registered = schema_version_register(actor=ACTOR, collection=collection, schema=v2)
     assert (registered.version.version, registered.created) == (2, True)
     assert (registered.version.schema, registered.version.fingerprint) == (v2, fingerprint(v2))
     stored = Collection.objects.get(id=collection.id)
     assert (stored.schema, stored.schema_version) == (v2, 2)
     # an earlier version registered again is that version; the current one stays
-    again = schema_version_register(collection=stored, schema=schema("flight-booking"))
+    again = schema_version_register(actor=ACTOR, collection=stored, schema=schema("flight-booking"))
     assert (again.version.version, again.created, current(collection)) == (1, False, 2)
     # the same canonical form with a doc is a version of its own: docs, defaults and
     # aliases are left out of the canonical form, but readers and people use them
     documented = {**v2, "doc": "bookings"}
     assert fingerprint(documented) == fingerprint(v2)
-    assert schema_version_register(collection=stored, schema=documented).version.version == 3
+    assert schema_version_register(actor=ACTOR, collection=stored,
+                                   schema=documented).version.version == 3
 
 
 def test_a_version_is_deleted_unless_current_or_records_were_written_in_it():
     collection = CollectionFactory()
     for index in range(3):
-        collection_update(collection=Collection.objects.get(id=collection.id), changes={
+        collection_update(actor=ACTOR, collection=Collection.objects.get(id=collection.id),
+                          changes={
             "schema": with_optional(versions(collection)[-1][1], f"extra{index}", "int")})
     collection = Collection.objects.get(id=collection.id)
     RecordFactory(collection=collection, schema_version=1)
     RejectedRecordFactory(collection=collection, schema_version=2)
     first, second, third, fourth = collection.versions.order_by("version")
     with refused("current_schema_version"):
-        schema_version_delete(version=fourth)
+        schema_version_delete(actor=ACTOR, version=fourth)
     with refused("schema_version_in_use"):
-        schema_version_delete(version=first)
+        schema_version_delete(actor=ACTOR, version=first)
     with refused("schema_version_in_use"):
-        schema_version_delete(version=second)
-    schema_version_delete(version=third)
+        schema_version_delete(actor=ACTOR, version=second)
+    schema_version_delete(actor=ACTOR, version=third)
     assert [v for v, _ in versions(collection)] == [1, 2, 4]
-    nxt = schema_version_register(collection=collection, schema=with_optional(
+    nxt = schema_version_register(actor=ACTOR, collection=collection, schema=with_optional(
         fourth.schema, "more", "int"))
     assert nxt.version.version == 5
 
@@ -377,7 +385,7 @@ def people(**fields: Any) -> Collection:
 
 def test_a_primary_identifier_is_made_on_key_fields_of_the_same_types():
     collection = people()
-    made = identifier_create(collection=collection, type=Identifier.Type.PRIMARY,
+    made = identifier_create(actor=ACTOR, collection=collection, type=Identifier.Type.PRIMARY,
                              name="person", schema=key_schema("person", [
                                  ("personId", "string"), ("seq", "long")]))
     stored = Identifier.objects.get(id=made.id)
@@ -400,7 +408,8 @@ def test_a_primary_identifier_is_made_on_key_fields_of_the_same_types():
 def test_an_identifier_that_does_not_fit_its_collection_is_not_made(fields, code):
     collection = people()
     with refused(code):
-        identifier_create(collection=collection, type=Identifier.Type.PRIMARY, name="person",
+        identifier_create(actor=ACTOR, collection=collection, type=Identifier.Type.PRIMARY,
+                          name="person",
                           schema=key_schema("person", fields))
     assert not Identifier.objects.filter(collection=collection).exists()
 
@@ -408,7 +417,8 @@ def test_an_identifier_that_does_not_fit_its_collection_is_not_made(fields, code
 def test_an_identifier_with_an_invalid_schema_is_not_made():
     collection = people()
     with refused("invalid_schema"):
-        identifier_create(collection=collection, type=Identifier.Type.PRIMARY, name="person",
+        identifier_create(actor=ACTOR, collection=collection, type=Identifier.Type.PRIMARY,
+                          name="person",
                           schema=key_schema("person", [("personId", "text")]))
     assert not Identifier.objects.filter(collection=collection).exists()
 
@@ -436,7 +446,7 @@ def test_identifier_names_are_taken_once_per_collection():
 def test_a_foreign_identifier_points_at_a_primary_one_with_the_same_key_types():
     primary = IdentifierFactory(collection=people(), key_fields=("personId",))
     bookings = CollectionFactory(org=primary.collection.org, source=primary.collection.source)
-    foreign = identifier_create(collection=bookings, type=Identifier.Type.FOREIGN,
+    foreign = identifier_create(actor=ACTOR, collection=bookings, type=Identifier.Type.FOREIGN,
                                 name="booker", reference=primary,
                                 schema=key_schema("booker", [("visitorId", "string")]))
     stored = Identifier.objects.get(id=foreign.id)
@@ -447,7 +457,8 @@ def test_a_foreign_identifier_points_at_a_primary_one_with_the_same_key_types():
 def test_a_foreign_identifier_may_be_optional():
     primary = IdentifierFactory(collection=people(), key_fields=("personId",))
     other = people(org=primary.collection.org, source=primary.collection.source)
-    foreign = identifier_create(collection=other, type=Identifier.Type.FOREIGN, name="alias",
+    foreign = identifier_create(actor=ACTOR, collection=other, type=Identifier.Type.FOREIGN,
+                                name="alias",
                                 reference=primary,
                                 schema=key_schema("alias", [("nickname", ["null", "string"])]))
     assert Identifier.objects.get(id=foreign.id).reference == primary
@@ -474,7 +485,8 @@ def test_a_foreign_identifier_needs_a_primary_one_whose_keys_match(reference, fi
     bookings = CollectionFactory(org=org, source=source)
     target = {"primary": primary, "foreign": foreign, None: None}[reference]
     with refused(code):
-        identifier_create(collection=bookings, type=Identifier.Type.FOREIGN, name="booker",
+        identifier_create(actor=ACTOR, collection=bookings, type=Identifier.Type.FOREIGN,
+                          name="booker",
                           reference=target, schema=key_schema("booker", fields))
     assert not Identifier.objects.filter(collection=bookings).exists()
 
@@ -483,10 +495,12 @@ def test_a_foreign_identifiers_key_types_must_match_in_order():
     primary = IdentifierFactory(collection=people(), key_fields=("personId", "seq"))
     other = people(org=primary.collection.org, source=primary.collection.source)
     with refused("type_mismatch"):
-        identifier_create(collection=other, type=Identifier.Type.FOREIGN, name="swapped",
+        identifier_create(actor=ACTOR, collection=other, type=Identifier.Type.FOREIGN,
+                          name="swapped",
                           reference=primary,
                           schema=key_schema("swapped", [("seq", "long"), ("personId", "string")]))
-    made = identifier_create(collection=other, type=Identifier.Type.FOREIGN, name="same",
+    made = identifier_create(actor=ACTOR, collection=other, type=Identifier.Type.FOREIGN,
+                             name="same",
                              reference=primary,
                              schema=key_schema("same", [("nickname", "string"), ("seq", "long")]))
     assert made.reference == primary
@@ -497,8 +511,8 @@ def test_identifier_delete_removes_an_identifier_no_one_points_at():
     other = CollectionFactory(org=primary.collection.org, source=primary.collection.source)
     foreign = IdentifierFactory(collection=other, type=Identifier.Type.FOREIGN,
                                 reference=primary)
-    identifier_delete(identifier=foreign)
-    identifier_delete(identifier=primary)
+    identifier_delete(actor=ACTOR, identifier=foreign)
+    identifier_delete(actor=ACTOR, identifier=primary)
     assert not Identifier.objects.filter(id__in=[primary.id, foreign.id]).exists()
 
 
@@ -508,5 +522,5 @@ def test_a_primary_identifier_a_foreign_one_points_at_is_kept():
     foreign = IdentifierFactory(collection=other, type=Identifier.Type.FOREIGN,
                                 reference=primary)
     with refused("identifier_referenced"):
-        identifier_delete(identifier=primary)
+        identifier_delete(actor=ACTOR, identifier=primary)
     assert Identifier.objects.filter(id__in=[primary.id, foreign.id]).count() == 2

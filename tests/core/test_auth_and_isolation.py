@@ -13,6 +13,7 @@ from apps.core.cache import GENERATION_KEY
 from apps.orgs.models import ApiKey, Org
 from apps.orgs.services import api_key_create, api_key_revoke, key_hash
 from apps.sources.models import Source
+from tests.fixtures import ACTOR
 from tests.helpers import (
     NOT_AUTHENTICATED,
     NOT_FOUND,
@@ -39,7 +40,9 @@ def catalog(api, worker):
         "eventId": "e1", "visitorId": "v", "bookingId": "1", "flightId": "1",
         "bookingStatus": "booked", "bookingDate": "2020-05-25"})
     key = api.get("/keys").json()["_embedded"]["keys"][0]
-    return {"source": source, "collection": coll, "identifier": primary, "key": key}
+    audit = api.get("/audit").json()["_embedded"]["audit"][0]
+    return {"source": source, "collection": coll, "identifier": primary, "key": key,
+            "audit": audit}
 
 
 def every_path(objects):
@@ -59,12 +62,13 @@ def every_path(objects):
         ("GET", "/rejected"), ("POST", "/rejected/replay"),
         ("GET", "/keys"), ("POST", "/keys"), ("GET", f"/keys/{k}"), ("DELETE", f"/keys/{k}"),
         ("POST", f"/keys/{k}/rotate"),
+        ("GET", "/audit"), ("GET", f"/audit/{objects['audit']['id']}"),
     ]
 
 
 def new_key(slug, kind, **fields):
     """A raw key of the org, made by the service as an operator would."""
-    return api_key_create(org=Org.objects.get(slug=slug), kind=kind, **fields)[1]
+    return api_key_create(actor=ACTOR, org=Org.objects.get(slug=slug), kind=kind, **fields)[1]
 
 
 def call(root, slug, method, path, headers):
@@ -74,7 +78,7 @@ def call(root, slug, method, path, headers):
 def test_every_failure_to_authenticate_is_the_same_401_whatever_exists(api, catalog, orm):
     revoked = ApiKey.objects.create(org_id=ApiKey.objects.filter(
         org__slug=api.org.slug).first().org_id, kind="secret", prefix="x", key_hash="0" * 64)
-    api_key_revoke(key=revoked)
+    api_key_revoke(actor=ACTOR, key=revoked)
     expired = new_key(api.org.slug, "secret", expires_at=timezone.now() + timedelta(seconds=1))
     ApiKey.objects.filter(key_hash=key_hash(expired)).update(
         expires_at=timezone.now() - timedelta(seconds=1))
@@ -101,7 +105,7 @@ def test_every_failure_to_authenticate_is_the_same_401_whatever_exists(api, cata
 
 def test_a_revoked_key_stops_working_at_once(api, orm):
     assert api.get("/sources").status_code == 200  # the key is cached now
-    api_key_revoke(key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
+    api_key_revoke(actor=ACTOR, key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
     assert (api.get("/sources").status_code, api.get("/sources").json()) == (401,
                                                                             UNAUTHENTICATED)
 
@@ -119,7 +123,7 @@ def test_a_key_revoked_after_the_shared_cache_restarted_stops_working(api, orm):
     create_source(api)
     assert statuses() == {200}  # the key is held by every web process
     cache.delete(GENERATION_KEY)  # restarted again
-    api_key_revoke(key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
+    api_key_revoke(actor=ACTOR, key=ApiKey.objects.get(org__slug=api.org.slug, kind="secret"))
     assert statuses() == {401}
 
 

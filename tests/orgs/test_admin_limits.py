@@ -3,10 +3,11 @@
 from apps.core.ratelimits import policies
 from apps.orgs.models import ApiKey, Org
 from apps.orgs.services import org_create
+from tests.fixtures import ACTOR
 
 
 def test_the_org_page_sets_the_orgs_own_limits(admin_client, db, settings):
-    created = org_create(slug="LimitedOrg")
+    created = org_create(actor=ACTOR, slug="LimitedOrg")
     form = {"slug": "LimitedOrg", "name": "Limited", "compatibility": "BACKWARD",
             "rate_limit_key": "7", "rate_limit_key_burst": "14", "rate_limit_org": "",
             "rate_limit_org_burst": "", "rejected_cap": "1000"}

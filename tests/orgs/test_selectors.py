@@ -6,6 +6,7 @@ from apps.orgs.models import ApiKey
 from apps.orgs.selectors import api_key_by_raw
 from apps.orgs.services import api_key_revoke
 from tests.factories import ApiKeyFactory
+from tests.fixtures import ACTOR
 
 pytestmark = pytest.mark.django_db
 
@@ -35,7 +36,7 @@ def test_a_key_is_found_by_its_whole_value_only():
 def test_a_revoked_key_is_not_found_even_just_after_it_was():
     key = ApiKeyFactory()
     assert api_key_by_raw(key.raw) == key  # now kept in this process
-    api_key_revoke(key=key)
+    api_key_revoke(actor=ACTOR, key=key)
     assert api_key_by_raw(key.raw) is None
 
 
@@ -48,7 +49,7 @@ def test_a_key_is_not_found_once_its_expiry_passes_even_while_it_is_kept():
 
     from apps.orgs.services import api_key_create
 
-    key, raw = api_key_create(org=ApiKeyFactory().org, kind="read",
+    key, raw = api_key_create(actor=ACTOR, org=ApiKeyFactory().org, kind="read",
                               expires_at=timezone.now() + timedelta(seconds=0.5))
     assert api_key_by_raw(raw) == key  # now kept in this process
     time.sleep(0.6)

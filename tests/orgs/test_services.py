@@ -7,6 +7,7 @@ import pytest
 from django.utils import timezone
 
 from apps.catalog.models import Collection
+from apps.core.actors import Actor
 from apps.orgs.models import ApiKey, Org
 from apps.orgs.selectors import api_key_by_raw
 from apps.orgs.services import (
@@ -17,6 +18,7 @@ from apps.orgs.services import (
     org_create,
 )
 from tests.factories import ApiKeyFactory, OrgFactory, SourceFactory
+from tests.fixtures import ACTOR
 from tests.helpers import refused
 
 pytestmark = pytest.mark.django_db
@@ -27,7 +29,7 @@ def sha256(raw: str) -> str:
 
 
 def test_a_new_org_has_a_secret_key_a_write_key_and_the_built_in_collections():
-    created = org_create(slug="acme", name="Acme Inc.")
+    created = org_create(actor=ACTOR, slug="acme", name="Acme Inc.")
     org = Org.objects.get(slug="acme")
     assert created.org == org and org.name == "Acme Inc."
     assert created.secret_key.startswith("sluice_sk_")
@@ -43,21 +45,21 @@ def test_a_new_org_has_a_secret_key_a_write_key_and_the_built_in_collections():
 
 
 def test_an_org_is_named_after_its_slug_by_default():
-    assert org_create(slug="plain").org.name == "plain"
+    assert org_create(actor=ACTOR, slug="plain").org.name == "plain"
 
 
 @pytest.mark.parametrize("slug", ["", "-acme", "acme corp", "acme/1", "a" * 64, "ünï"])
 def test_an_org_with_an_invalid_slug_is_not_made(slug):
     with pytest.raises(Exception):  # noqa: B017  (what counts is that nothing is written)
-        org_create(slug=slug)
+        org_create(actor=ACTOR, slug=slug)
     assert not Org.objects.filter(slug=slug).exists()
     assert not ApiKey.objects.filter(org__slug=slug).exists()
 
 
 def test_a_slug_is_taken_once():
-    first = org_create(slug="acme")
+    first = org_create(actor=ACTOR, slug="acme")
     with pytest.raises(Exception):  # noqa: B017
-        org_create(slug="acme", name="Impostor")
+        org_create(actor=ACTOR, slug="acme", name="Impostor")
     assert list(Org.objects.filter(slug="acme")) == [first.org]
     assert ApiKey.objects.filter(org=first.org).count() == 2
     assert Collection.objects.filter(org=first.org).count() == 5
@@ -66,7 +68,7 @@ def test_a_slug_is_taken_once():
 @pytest.mark.parametrize(("kind", "prefix"), [("secret", "sluice_sk_"), ("write", "sluice_wk_")])
 def test_a_key_is_kept_as_its_hash_and_its_prefix(kind, prefix):
     org = OrgFactory()
-    key, raw = api_key_create(org=org, kind=kind, name="ci")
+    key, raw = api_key_create(actor=ACTOR, org=org, kind=kind, name="ci")
     stored = ApiKey.objects.get(id=key.id)
     assert raw.startswith(prefix) and len(raw) > 40
     assert (stored.org, stored.kind, stored.name, stored.prefix, stored.key_hash,
@@ -77,16 +79,16 @@ def test_a_key_is_kept_as_its_hash_and_its_prefix(kind, prefix):
 
 def test_each_key_is_new():
     org = OrgFactory()
-    raws = {api_key_create(org=org, kind="write")[1] for _ in range(5)}
+    raws = {api_key_create(actor=ACTOR, org=org, kind="write")[1] for _ in range(5)}
     assert len(raws) == 5
 
 
 def test_revoking_a_key_keeps_when_it_was_first_revoked():
     key = ApiKeyFactory()
-    api_key_revoke(key=key)
+    api_key_revoke(actor=ACTOR, key=key)
     revoked_at = ApiKey.objects.get(id=key.id).revoked_at
     assert revoked_at is not None
-    api_key_revoke(key=ApiKey.objects.get(id=key.id))
+    api_key_revoke(actor=ACTOR, key=ApiKey.objects.get(id=key.id))
     assert ApiKey.objects.get(id=key.id).revoked_at == revoked_at
 
 
@@ -115,33 +117,33 @@ def test_a_keys_use_is_written_at_most_once_a_minute(django_assert_num_queries):
 
 def test_a_rotation_makes_the_same_key_anew_and_keeps_the_old_one_until_told():
     site = SourceFactory(type="web")
-    old, _ = api_key_create(org=site.org, kind="write", name="tag", source=site)
+    old, _ = api_key_create(actor=ACTOR, org=site.org, kind="write", name="tag", source=site)
     until = timezone.now() + timedelta(minutes=5)
-    new, raw = api_key_rotate(org=site.org, key=old, old_key_expires_at=until)
+    new, raw = api_key_rotate(actor=ACTOR, org=site.org, key=old, old_key_expires_at=until)
     assert (new.kind, new.name, new.source, new.expires_at) == ("write", "tag", site, None)
     assert api_key_by_raw(raw) == new and ApiKey.objects.get(id=old.id).expires_at == until
-    later, _ = api_key_rotate(org=site.org, key=ApiKey.objects.get(id=old.id),
+    later, _ = api_key_rotate(actor=ACTOR, org=site.org, key=ApiKey.objects.get(id=old.id),
                               old_key_expires_at=until + timedelta(hours=1))
     assert ApiKey.objects.get(id=old.id).expires_at == until  # never later than it was
-    api_key_revoke(key=later)
+    api_key_revoke(actor=ACTOR, key=later)
     with refused("key_not_live"):
-        api_key_rotate(org=site.org, key=ApiKey.objects.get(id=later.id))
+        api_key_rotate(actor=ACTOR, org=site.org, key=ApiKey.objects.get(id=later.id))
 
 
 def test_a_key_may_not_revoke_the_last_secret_key_but_an_operator_may():
     only = ApiKeyFactory()
     with refused("last_secret_key"):
-        api_key_revoke(key=only, acting=only)
+        api_key_revoke(actor=Actor.key(only), key=only)
     assert ApiKey.objects.get(id=only.id).revoked_at is None
-    api_key_revoke(key=only)  # the admin, the CLI
+    api_key_revoke(actor=ACTOR, key=only)  # the admin, the CLI
     assert ApiKey.objects.get(id=only.id).revoked_at is not None
 
 
 def test_a_source_is_only_for_a_write_key_of_its_org():
     site = SourceFactory(type="web")
     with refused("invalid"):
-        api_key_create(org=site.org, kind="read", source=site)
+        api_key_create(actor=ACTOR, org=site.org, kind="read", source=site)
     with refused("not_found"):
-        api_key_create(org=OrgFactory(), kind="write", source=site)
+        api_key_create(actor=ACTOR, org=OrgFactory(), kind="write", source=site)
     with refused("invalid"):
-        api_key_create(org=site.org, kind="secret", expires_at=timezone.now())
+        api_key_create(actor=ACTOR, org=site.org, kind="secret", expires_at=timezone.now())

@@ -21,13 +21,14 @@ from tests.factories import (
     OrgFactory,
     RecordFactory,
 )
+from tests.fixtures import ACTOR
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def builtins():
-    return builtin_collections_ensure(org=OrgFactory())
+    return builtin_collections_ensure(actor=ACTOR, org=OrgFactory())
 
 
 def test_a_profile_collection_is_found_by_name_in_its_org_only(builtins):
@@ -36,7 +37,7 @@ def test_a_profile_collection_is_found_by_name_in_its_org_only(builtins):
     assert profile_collection(org=users.org, name="accounts") == builtins["accounts"]
     assert profile_collection(org=users.org, name="events") is None  # not of profiles
     assert profile_collection(org=users.org, name="nothing") is None
-    stranger = builtin_collections_ensure(org=OrgFactory())["users"]
+    stranger = builtin_collections_ensure(actor=ACTOR, org=OrgFactory())["users"]
     assert profile_collection(org=stranger.org, name="users") == stranger
 
 

@@ -9,13 +9,14 @@ from apps.profiles.services import merges_from_batches, merges_record, profile_e
 from apps.records.models import Record
 from apps.records.services import Batch
 from tests.factories import MergeFactory, OrgFactory, RecordFactory
+from tests.fixtures import ACTOR
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def builtins():
-    return builtin_collections_ensure(org=OrgFactory())
+    return builtin_collections_ensure(actor=ACTOR, org=OrgFactory())
 
 
 def merges(org) -> list[tuple[str, str, str]]:
@@ -99,7 +100,7 @@ def test_erasing_someone_unknown_deletes_nothing(ann):
 
 def test_erasing_touches_no_other_org(ann):
     users = ann["users"]
-    theirs = builtin_collections_ensure(org=OrgFactory())
+    theirs = builtin_collections_ensure(actor=ACTOR, org=OrgFactory())
     RecordFactory(collection=theirs["users"], key="ann", identifiers={"userId": "ann"})
     RecordFactory(collection=theirs["events"], key="e1", identifiers={"userId": "ann"},
                   data={"visitorId": "v1"})

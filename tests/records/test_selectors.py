@@ -22,7 +22,7 @@ from apps.records.selectors import (
     related_page,
 )
 from tests.factories import CollectionFactory, RecordFactory, RejectedRecordFactory
-from tests.fixtures import record, schema
+from tests.fixtures import ACTOR, record, schema
 from tests.helpers import refused
 
 pytestmark = pytest.mark.django_db
@@ -222,7 +222,8 @@ def bookings_in_two_versions():
     """Flight bookings, one written in version 1 and one in version 2 (seats and fare)."""
     collection = CollectionFactory()
     v1 = RecordFactory(collection=collection, key="v1")
-    collection_update(collection=collection, changes={"schema": schema("flight-booking-v2")})
+    collection_update(actor=ACTOR, collection=collection,
+                      changes={"schema": schema("flight-booking-v2")})
     v2 = RecordFactory(collection=collection, key="v2", data={
         **record("flight-booking"), "eventId": "v2", "seats": 3, "fare": 99.5})
     return collection, v1, v2
@@ -247,7 +248,7 @@ def test_a_version_the_collection_lacks_or_cannot_read_a_record_is_refused(
         records_in_version(collection=collection, records=[], version=3)
     without_flight = schema("flight-booking-v2")
     without_flight["fields"] = [f for f in without_flight["fields"] if f["name"] != "flightId"]
-    collection_update(collection=collection, changes={"schema": without_flight})
+    collection_update(actor=ACTOR, collection=collection, changes={"schema": without_flight})
     v3 = RecordFactory(collection=collection, key="v3", data={
         name: value for name, value in v2.data.items() if name != "flightId"})
     with refused("unreadable_in_version"):  # version 1 has no default for flightId

@@ -14,6 +14,7 @@ from apps.orgs.models import ApiKey
 from apps.orgs.services import api_key_revoke
 from apps.records.models import Record
 from apps.tracker.sessions import session_token
+from tests.fixtures import ACTOR
 from tests.helpers import NOT_AUTHENTICATED, hal_links, problem, validation, wait_for
 from tests.tracker.conftest import SHOP
 
@@ -263,7 +264,7 @@ def test_an_expired_forged_or_revoked_session_is_refused(api, collector, orm):
         assert answer.json()["code"] == "session_expired"
     token = session(collector, api)
     assert collect(collector, token, []).status_code == 202
-    api_key_revoke(key=key)
+    api_key_revoke(actor=ACTOR, key=key)
     revoked = collect(collector, token, [])
     assert revoked.status_code == 401
     assert revoked.json()["detail"] == ("The API key of this session was revoked or has "

@@ -6,11 +6,15 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 
+from apps.audit.models import Action
+from apps.audit.services import record
 from apps.catalog import avro
 from apps.catalog.compatibility import compatibility_checked, fingerprint
 from apps.catalog.models import Collection, Identifier, SchemaVersion
+from apps.core.actors import Actor
 from apps.core.codes import Code
 from apps.core.exceptions import Conflict, FieldProblem, InvalidInput
+from apps.core.snapshots import snapshot
 from apps.orgs.models import Compatibility, Org
 from apps.records.selectors import written_in_version
 from apps.sources.models import Source
@@ -60,6 +64,13 @@ def _duplicate(name: str) -> Conflict:
                     "name or update that collection.", code=Code.DUPLICATE_NAME)
 
 
+def _recorded(actor: Actor, action: Action, collection: Collection,
+              before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    """Records a change of the collection (or of one of its schema versions)."""
+    record(actor=actor, org=collection.org, action=action, target_type="collection",
+           target_id=collection.id, before=before, after=after)
+
+
 def _save(collection: Collection) -> None:
     try:
         with transaction.atomic():
@@ -69,7 +80,7 @@ def _save(collection: Collection) -> None:
 
 
 @transaction.atomic
-def collection_create(*, org: Org, source: Source, name: str, schema: Any,
+def collection_create(*, actor: Actor, org: Org, source: Source, name: str, schema: Any,
                       profile: bool | None = None, event: bool | None = None,
                       compatibility: str | None = None) -> Collection:
     """A new collection with schema version 1."""
@@ -80,12 +91,15 @@ def collection_create(*, org: Org, source: Source, name: str, schema: Any,
     _save(collection)
     SchemaVersion.objects.create(collection=collection, version=1, schema=collection.schema,
                                  fingerprint=fingerprint(collection.schema))
+    _recorded(actor, Action.COLLECTION_CREATED, collection, None, snapshot(collection))
     return collection
 
 
 @transaction.atomic
-def collection_update(*, collection: Collection, changes: dict[str, Any]) -> Updated:
+def collection_update(*, actor: Actor, collection: Collection,
+                      changes: dict[str, Any]) -> Updated:
     """Applies the changes; a changed schema is registered as by schema_version_register."""
+    before = snapshot(collection)
     if "profile" in changes or "event" in changes:
         collection.profile, collection.event = _kind(changes.get("profile"), changes.get("event"))
     for name in ("name", "source", "compatibility"):
@@ -93,23 +107,27 @@ def collection_update(*, collection: Collection, changes: dict[str, Any]) -> Upd
             setattr(collection, name, changes[name])
     warnings: list[FieldProblem] = []
     if "schema" in changes and changes["schema"] != collection.schema:
-        warnings = _registered(collection, checked_schema(changes["schema"])).warnings
+        warnings = _registered(actor, collection, checked_schema(changes["schema"])).warnings
     _save(collection)
+    after = snapshot(collection)
+    if after != before:
+        _recorded(actor, Action.COLLECTION_UPDATED, collection, before, after)
     return Updated(collection, warnings)
 
 
 @transaction.atomic
-def schema_version_register(*, collection: Collection, schema: Any) -> Registered:
+def schema_version_register(*, actor: Actor, collection: Collection,
+                            schema: Any) -> Registered:
     """The version of the collection with this schema: an identical one (the same Parsing
     Canonical Form and the same JSON) when there is one, else a new current version, if it
     keeps the collection's identifiers and compatibility mode."""
-    registered = _registered(collection, checked_schema(schema))
+    registered = _registered(actor, collection, checked_schema(schema))
     if registered.created:
         _save(collection)
     return registered
 
 
-def _registered(collection: Collection, schema: dict[str, Any]) -> Registered:
+def _registered(actor: Actor, collection: Collection, schema: dict[str, Any]) -> Registered:
     """Registers `schema` on `collection` (unsaved) under a lock on the collection's row, so
     that two changes at once are checked one after the other."""
     locked = Collection.objects.select_for_update().get(pk=collection.pk)
@@ -120,10 +138,13 @@ def _registered(collection: Collection, schema: dict[str, Any]) -> Registered:
     if existing is not None:
         return Registered(existing, created=False)
     warnings = schema_change_checked(collection=collection, schema=schema)
+    current = collection.versions.get(version=collection.schema_version)
     collection.schema, collection.schema_version = schema, _next_version(collection)
     version = SchemaVersion.objects.create(collection=collection,
                                            version=collection.schema_version,
                                            schema=schema, fingerprint=printed)
+    _recorded(actor, Action.SCHEMA_VERSION_ADDED, collection, snapshot(current),
+              snapshot(version))
     return Registered(version, created=True, warnings=warnings)
 
 
@@ -176,7 +197,7 @@ def identifier_problems(collection: Collection,
 
 
 @transaction.atomic
-def collection_delete(*, collection: Collection) -> None:
+def collection_delete(*, actor: Actor, collection: Collection) -> None:
     """Deletes the collection with its identifiers, unless it is built in or another
     collection's foreign identifier points at it."""
     # builtins makes its collections through this module, so it is imported when needed
@@ -195,10 +216,12 @@ def collection_delete(*, collection: Collection) -> None:
                        "first.", code=Code.COLLECTION_REFERENCED)
     # its own foreign identifiers may point at its primary one, which protects it from them
     collection.identifiers.filter(type=Identifier.Type.FOREIGN).delete()
+    _recorded(actor, Action.COLLECTION_DELETED, collection, snapshot(collection), None)
     collection.delete()
 
 
-def schema_version_delete(*, version: SchemaVersion) -> None:
+@transaction.atomic
+def schema_version_delete(*, actor: Actor, version: SchemaVersion) -> None:
     """Deletes a schema version that is not the collection's current one and that no record
     or rejected record was written in."""
     collection = version.collection
@@ -213,11 +236,13 @@ def schema_version_delete(*, version: SchemaVersion) -> None:
         raise Conflict(f"The collection {collection.name!r} holds {held} written in version "
                        f"{version.version}: they are read in it. Delete them (or replay the "
                        "rejected ones) first.", code=Code.SCHEMA_VERSION_IN_USE)
+    _recorded(actor, Action.SCHEMA_VERSION_DELETED, collection, snapshot(version), None)
     version.delete()
 
 
-def identifier_create(*, collection: Collection, type: str, name: str, schema: Any,
-                      reference: Identifier | None = None) -> Identifier:
+@transaction.atomic
+def identifier_create(*, actor: Actor, collection: Collection, type: str, name: str,
+                      schema: Any, reference: Identifier | None = None) -> Identifier:
     """A new identifier whose fields exist in the collection, with matching key types."""
     schema = identifier_checked(collection=collection, type=type, schema=schema,
                                 reference=reference)
@@ -229,7 +254,15 @@ def identifier_create(*, collection: Collection, type: str, name: str, schema: A
     except IntegrityError as error:
         raise Conflict(f"The collection {collection.name!r} has an identifier named {name!r} "
                        "already.", code=Code.DUPLICATE_NAME) from error
+    _identifier_recorded(actor, Action.IDENTIFIER_CREATED, identifier, None,
+                         snapshot(identifier))
     return identifier
+
+
+def _identifier_recorded(actor: Actor, action: Action, identifier: Identifier,
+                         before: dict[str, Any] | None, after: dict[str, Any] | None) -> None:
+    record(actor=actor, org=identifier.org, action=action,
+           target_type="identifier", target_id=identifier.id, before=before, after=after)
 
 
 def identifier_checked(*, collection: Collection, type: str, schema: Any,
@@ -304,11 +337,14 @@ def _check_reference(reference: Identifier | None, key_types: list[str]) -> None
                                  f"({', '.join(str(t) for t in referenced)}).")
 
 
-def identifier_delete(*, identifier: Identifier) -> None:
+@transaction.atomic
+def identifier_delete(*, actor: Actor, identifier: Identifier) -> None:
     """Deletes the identifier unless a foreign identifier points at it."""
     pointing = identifier.referenced_by.exclude(id=identifier.id)
     if pointing.exists():
         raise Conflict("Foreign identifiers point at this primary identifier: "
                        f"{', '.join(str(i.id) for i in pointing)}. Delete them first.",
                        code=Code.IDENTIFIER_REFERENCED)
+    _identifier_recorded(actor, Action.IDENTIFIER_DELETED, identifier, snapshot(identifier),
+                         None)
     identifier.delete()

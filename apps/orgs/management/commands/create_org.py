@@ -4,6 +4,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from apps.core.actors import Actor
 from apps.orgs.models import Org
 from apps.orgs.services import org_create
 
@@ -28,7 +29,8 @@ class Command(BaseCommand):
                 return
             raise CommandError(f"Org {slug!r} exists already. Choose another slug.")
         try:
-            created = org_create(slug=slug, name=options["name"])
+            created = org_create(actor=Actor.system("manage.py create_org"), slug=slug,
+                                 name=options["name"])
         except ValidationError as error:
             raise CommandError(f"Cannot create org {slug!r}: {error.messages}") from error
         if options["json"]:

@@ -4,6 +4,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
+from apps.core.actors import Actor
 from apps.core.exceptions import SluiceError
 from apps.orgs.models import ApiKey, Org
 from apps.orgs.services import api_key_create, api_keys_revoke
@@ -40,14 +41,15 @@ class Command(BaseCommand):
         if org is None:
             raise CommandError(f"There is no org {options['slug']!r}. Its slug is the name in "
                                "its URLs (/v1/<slug>/); create one with create_org.")
-        kind = options["kind"]
+        kind, actor = options["kind"], Actor.system("manage.py new_key")
         source = self.source_of(org, options["source"])
         try:
-            key, raw = api_key_create(org=org, kind=kind, source=source,
+            key, raw = api_key_create(actor=actor, org=org, kind=kind, source=source,
                                       name=f"made by new_key {timezone.now():%Y-%m-%d %H:%M}")
         except SluiceError as error:
             raise CommandError(error.errors[0].detail) from error
-        revoked = api_keys_revoke(org=org, kind=kind, keep=key) if options["revoke_old"] else []
+        revoked = (api_keys_revoke(actor=actor, org=org, kind=kind, keep=key)
+                   if options["revoke_old"] else [])
         if options["json"]:
             self.stdout.write(json.dumps({"org": org.slug, "kind": kind, "key": raw,
                                           "revoked": [old.prefix for old in revoked]}))
