@@ -1,5 +1,6 @@
 from typing import Any
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from apps.catalog.models import Collection, Identifier, SchemaVersion
@@ -20,10 +21,14 @@ class CollectionOutput(HalSerializer):
     compatibility = serializers.CharField(
         allow_null=True, help_text="The collection's compatibility mode; null: the org's "
         "default (`GET .../config`).")
-    rejectedDropped = serializers.IntegerField(
-        source="rejected_drops.dropped", default=0, read_only=True,
+    rejectedDropped = serializers.SerializerMethodField(
         help_text="Rejected records not kept, past the cap on rejected records per "
         "collection, since it was created (`GET /v1/<org>/rejected?collId=`).")
+
+    @extend_schema_field(serializers.IntegerField())
+    def get_rejectedDropped(self, collection: Collection) -> int:  # noqa: N802
+        drops = getattr(collection, "rejected_drops", None)  # none until one is dropped
+        return drops.dropped if drops is not None else 0
 
 
 class IdentifierOutput(HalSerializer):

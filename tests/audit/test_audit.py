@@ -226,7 +226,9 @@ def test_the_org_s_default_mode_set_through_config_is_an_org_change(api, orm):
     assert api.put("/config", json={"compatibility": "FULL"}).status_code == 200
     changed = entries(api, action="org.updated")[0]
     org = Org.objects.get(slug=api.org.slug)
-    shown_org = {"slug": org.slug, "name": org.name, "compatibility": "BACKWARD"}
+    shown_org = {"slug": org.slug, "name": org.name, "compatibility": "BACKWARD",
+                 "rateLimitKey": None, "rateLimitKeyBurst": None, "rateLimitOrg": None,
+                 "rateLimitOrgBurst": None, "rejectedCap": None}
     base = f"{api.root}/v1/{api.org.slug}"
     assert without_time(changed) == {
         "actor": key_actor(api), "action": "org.updated",

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('orgs', '0002_org_compatibility'),
+        ('orgs', '0003_org_limits'),
         ('sources', '0001_initial'),
     ]
 
