@@ -88,8 +88,11 @@ class CollectorInitializeApi(CollectorAPIView):
         description="Starts a usage-collector session with the `x-api-key` header (a write or "
         "secret key), for a customer and user when the body names them. A session started "
         "with the key alone (`{}`) is an anonymous visitor's: its records are keyed by "
-        "`visitorId` until identify names the user. The token expires after 20 minutes; "
-        "initialize again before then.",
+        "`visitorId` until identify names the user. The token is opaque (sealed by Sluice: "
+        "nothing in it can be read or changed) and expires after 20 minutes; initialize "
+        "again before then. A page may call from an origin that a web or usage-collector "
+        "source of the key's org allows (403 `origin_not_allowed` otherwise); the CORS "
+        "preflight answers every origin alike.",
     )
     def post(self, request: Request) -> Response:
         data = self.valid(InitializeInput)
