@@ -11,7 +11,6 @@ from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from apps.core.apis import OrgAPIView
 from apps.core.parsers import body_member
 from apps.core.serializers import TextField
 from apps.ingestion.apis import INGEST_ANSWER, IngestAPIView, RecordsBody, ingest_answer
@@ -22,19 +21,9 @@ from apps.tracker.authentication import (
     SegmentKeyAuthentication,
     SessionTokenAuthentication,
 )
-from apps.tracker.cors import BrowserAPIView
-from apps.tracker.selectors import (
-    COLLECTOR_SOURCE_TYPES,
-    SourceOrigins,
-    origin_allowed_by_any_org,
-    source_origins,
-)
-from apps.tracker.sessions import (
-    SESSION_SECONDS,
-    CollectorSession,
-    org_id_of,
-    session_token,
-)
+from apps.tracker.cors import AnyOriginAPIView, OrgOriginsAPIView
+from apps.tracker.selectors import COLLECTOR_SOURCE_TYPES
+from apps.tracker.sessions import SESSION_SECONDS, CollectorSession, session_token
 
 BROWSER_MEDIA_TYPES = ("text/plain", "application/json")
 SENT_AT = {"description": "a time of the sender's clock, ISO 8601 text; one Sluice cannot read "
@@ -51,27 +40,12 @@ COLLECT_BODY = {"type": "object", "required": ["sessionToken", "batch"], "proper
         "type": {"type": "string", "enum": ["page", "track", "identify"]}}}}}}
 
 
-class TrackApi(BrowserAPIView, IngestAPIView):
+class TrackApi(OrgOriginsAPIView, IngestAPIView):
     authentication_classes = [BodyKeyAuthentication]
 
-    def origins(self) -> SourceOrigins:
-        if not hasattr(self, "_origins"):
-            self._origins = source_origins(org=self.kwargs["org"])
-        return self._origins
-
-    def preflight_allows(self, origin: str) -> bool:
-        return self.origins().allow(origin)
-
-    def answer_allows(self, origin: str) -> bool:
-        return self.origins().allow(origin)
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        origin = request.headers.get("Origin")
-        tracker_id = body_member(request, "trackerId") if origin else None
-        if origin and not self.origins().allow(
-                origin, tracker_id if isinstance(tracker_id, str) else None):
-            self.refuse_origin()
-        super().initial(request, *args, **kwargs)
+    def source_named(self, request: Request) -> str | None:
+        tracker_id = body_member(request, "trackerId")
+        return tracker_id if isinstance(tracker_id, str) else None
 
     @extend_schema(
         request={media: TRACK_BODY for media in BROWSER_MEDIA_TYPES},
@@ -95,35 +69,12 @@ class TrackApi(BrowserAPIView, IngestAPIView):
 # ---------------------------------------------------------------------------
 # The usage collector (Churn360) at /api/
 # ---------------------------------------------------------------------------
-class CollectorAPIView(BrowserAPIView, OrgAPIView):
-    """The org is the key's (initialize) or the session's (collect): the URL names none. Until
-    it is known, an answer is readable by origins that some org allows."""
+class CollectorAPIView(OrgOriginsAPIView):
+    """The org is the key's (initialize) or the session's (collect): the URL names none."""
 
     org_in_url = False
     write_key_methods = ("POST",)
-
-    def preflight_allows(self, origin: str) -> bool:
-        return origin_allowed_by_any_org(origin=origin)
-
-    def answer_allows(self, origin: str) -> bool:
-        org_id = self.org_id()
-        if org_id is None:
-            return origin_allowed_by_any_org(origin=origin)
-        return self.org_allows(org_id, origin)
-
-    def org_id(self) -> int | None:
-        """The org that asks, once known."""
-        key = getattr(self, "key", None)
-        return key.org_id if key is not None else None
-
-    def org_allows(self, org_id: int, origin: str) -> bool:
-        return source_origins(org=org_id, types=COLLECTOR_SOURCE_TYPES).allow(origin)
-
-    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
-        super().initial(request, *args, **kwargs)
-        origin = request.headers.get("Origin")
-        if origin and not self.org_allows(self.key.org_id, origin):
-            self.refuse_origin()
+    source_types = COLLECTOR_SOURCE_TYPES
 
 
 class InitializeInput(serializers.Serializer):  # type: ignore[type-arg]
@@ -143,8 +94,11 @@ class CollectorInitializeApi(CollectorAPIView):
         description="Starts a usage-collector session with the `x-api-key` header (a write or "
         "secret key), for a customer and user when the body names them. A session started "
         "with the key alone (`{}`) is an anonymous visitor's: its records are keyed by "
-        "`visitorId` until identify names the user. The token expires after 20 minutes; "
-        "initialize again before then.",
+        "`visitorId` until identify names the user. The token is opaque (sealed by Sluice: "
+        "nothing in it can be read or changed) and expires after 20 minutes; initialize "
+        "again before then. A page may call from an origin that a web or usage-collector "
+        "source of the key's org allows (403 `origin_not_allowed` otherwise); the CORS "
+        "preflight answers every origin alike.",
     )
     def post(self, request: Request) -> Response:
         data = self.valid(InitializeInput)
@@ -156,10 +110,6 @@ class CollectorInitializeApi(CollectorAPIView):
 
 class CollectorCollectApi(RecordsBody, CollectorAPIView):
     authentication_classes = [SessionTokenAuthentication]
-
-    def org_id(self) -> int | None:
-        """The org of the session token, expired or not (to answer CORS on its 401)."""
-        return super().org_id() or org_id_of(body_member(self.request, "sessionToken"))
 
     @extend_schema(
         request={media: COLLECT_BODY for media in BROWSER_MEDIA_TYPES},
@@ -201,17 +151,11 @@ SEGMENT_ANSWER = inline_serializer("SegmentAnswer", {
 })
 
 
-class SegmentApi(BrowserAPIView, IngestAPIView):
+class SegmentApi(AnyOriginAPIView, IngestAPIView):
     """A page of any origin may send: a write key is public, as Segment's is."""
 
     org_in_url = False
     authentication_classes = [SegmentKeyAuthentication]
-
-    def preflight_allows(self, origin: str) -> bool:
-        return True
-
-    def answer_allows(self, origin: str) -> bool:
-        return True
 
     @extend_schema(
         request={media: SEGMENT_BATCH | SEGMENT_MESSAGE for media in BROWSER_MEDIA_TYPES},
@@ -240,18 +184,12 @@ class SegmentApi(BrowserAPIView, IngestAPIView):
         return response
 
 
-class SegmentMetricsApi(BrowserAPIView):
+class SegmentMetricsApi(AnyOriginAPIView):
     """Segment's browser library reports its own delivery metrics to `<apiHost>/m`: taken and
     dropped here, so that they go nowhere else and the page logs no error."""
 
     authentication_classes: list[Any] = []
     permission_classes = [AllowAny]
-
-    def preflight_allows(self, origin: str) -> bool:
-        return True
-
-    def answer_allows(self, origin: str) -> bool:
-        return True
 
     @extend_schema(request=None, responses={204: None}, auth=[],
                    description="Segment's browser library's own metrics: taken and dropped.")

@@ -1,8 +1,12 @@
-"""CORS for the browser front doors, in one place. A request that carries an `Origin` is
-taken only from an origin that a source of the org allows; its answers (errors included)
-carry the CORS headers so that the page's script can read them. A refused origin gets a 403
-`origin_not_allowed` without CORS headers. Requests without an Origin (servers, curl) are
-not origin-checked."""
+"""CORS for the browser front doors, in one place.
+
+A preflight cannot know the org a page sends to (the collector's URL names none and its key
+is not sent), so the preflights of the tracker and the collector answer the same, byte for
+byte, for every origin: they tell nobody which origins an org allows. The request itself is
+checked once its key is known: an `Origin` that no source of the key's own org allows gets a
+403 `origin_not_allowed` without CORS headers. Answers given before the key is known (a 401,
+or a key of another org) are the same for every origin and readable by any, so a page can tell
+its key is wrong. Requests without an Origin (servers, curl) are not origin-checked."""
 
 from typing import Any, cast
 
@@ -11,9 +15,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from apps.core.apis import OrgAPIView
 from apps.core.codes import Code
-from apps.core.errors import error_json
 from apps.core.exceptions import Forbidden
+from apps.tracker.selectors import TRACKER_SOURCE_TYPES, SourceOrigins, source_origins
 
 ALLOW_METHODS = "POST, OPTIONS"
 # X-Retry-Count: Segment's browser library sends it on its retries
@@ -49,39 +54,42 @@ def allow(response: HttpResponse | Response, origin: str) -> None:
     _vary(response, "Origin")
 
 
-def preflight(origin: str, allowed: bool) -> HttpResponse:
-    if not allowed:
-        return error_json(OriginNotAllowed())
-    response = HttpResponse(status=204)
-    allow(response, origin)
+def _preflight_headers(response: HttpResponse) -> HttpResponse:
     response["Access-Control-Allow-Methods"] = ALLOW_METHODS
     response["Access-Control-Allow-Headers"] = ALLOW_HEADERS
     response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
     return response
 
 
+def preflight_for_every_origin() -> HttpResponse:
+    """The one preflight answer of the doors whose org the preflight cannot know. The pages'
+    requests that need a preflight are sent without credentials, so `*` lets them through."""
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Origin"] = "*"
+    return _preflight_headers(response)
+
+
 class BrowserAPIView(APIView):
-    """A view that browsers call from other origins. Subclasses say which origins their org
-    allows: `preflight_allows` (before anything is known but the URL) and `answer_allows`
-    (for any answer, once the view knows what it can); `refuse_origin` raises the 403."""
+    """A view that browsers call from other origins. Its preflight is the same for every
+    origin; subclasses say which origins may read an answer (`answer_allows`);
+    `refuse_origin` raises the 403."""
 
     origin_refused = False
 
-    def preflight_allows(self, origin: str) -> bool:
-        raise NotImplementedError
+    def preflight(self, origin: str) -> HttpResponse:
+        return preflight_for_every_origin()
 
     def answer_allows(self, origin: str) -> bool:
         raise NotImplementedError
 
     def refuse_origin(self) -> None:
         self.origin_refused = True
-        raise OriginNotAllowed()
+        raise OriginNotAllowed(attr="Origin")
 
     def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         origin = request.headers.get("Origin")
         if request.method == "OPTIONS" and origin:
-            self.args, self.kwargs = args, kwargs
-            return preflight(origin, self.preflight_allows(origin))
+            return self.preflight(origin)
         return cast(HttpResponse, super().dispatch(request, *args, **kwargs))
 
     def finalize_response(self, request: Request, response: Response, *args: Any,
@@ -91,3 +99,42 @@ class BrowserAPIView(APIView):
         if origin and not self.origin_refused and self.answer_allows(origin):
             allow(response, origin)
         return response
+
+
+class OrgOriginsAPIView(BrowserAPIView, OrgAPIView):
+    """A door for the pages of one org: once the key (or session) says which org asks, the
+    request's origin must be one that the org's sources of `source_types` allow."""
+
+    source_types: tuple[str, ...] = TRACKER_SOURCE_TYPES
+
+    def origins(self) -> SourceOrigins:
+        """The origins the asking org's sources allow."""
+        if not hasattr(self, "_origins"):
+            self._origins = source_origins(org=self.org, types=self.source_types)
+        return self._origins
+
+    def source_named(self, request: Request) -> str | None:
+        """The tracker id of the one source whose origins apply, if the request names one."""
+        return None
+
+    def initial(self, request: Request, *args: Any, **kwargs: Any) -> None:
+        super().initial(request, *args, **kwargs)
+        origin = request.headers.get("Origin")
+        if origin and not self.origins().allow(origin, self.source_named(request)):
+            self.refuse_origin()
+
+    def answer_allows(self, origin: str) -> bool:
+        return not hasattr(self, "org") or self.origins().allow(origin)
+
+
+class AnyOriginAPIView(BrowserAPIView):
+    """A door that a page of any origin may call (a write key is public, as Segment's is):
+    its preflight lets the origin send credentials, which Segment's library may be set to."""
+
+    def preflight(self, origin: str) -> HttpResponse:
+        response = HttpResponse(status=204)
+        allow(response, origin)
+        return _preflight_headers(response)
+
+    def answer_allows(self, origin: str) -> bool:
+        return True

@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Q
 from django.utils import timezone
 
 from apps.catalog import avro
@@ -42,23 +41,11 @@ def _listed(origin: str, origins: Iterable[str]) -> bool:
     return any(allowed in (ANY_ORIGIN, origin.lower()) for allowed in origins)
 
 
-def source_origins(*, org: Org | int | str, types: tuple[str, ...] = TRACKER_SOURCE_TYPES
-                   ) -> SourceOrigins:
-    """The origins the org's sources of `types` allow; `org` may be an org, its id or its slug
-    (the origin is checked before the key is)."""
-    by_org = Q(org__slug=org) if isinstance(org, str) else Q(org=org)
-    rows = Source.objects.filter(by_org, type__in=types).values_list(
+def source_origins(*, org: Org, types: tuple[str, ...] = TRACKER_SOURCE_TYPES) -> SourceOrigins:
+    """The origins the org's sources of `types` allow."""
+    rows = Source.objects.filter(org=org, type__in=types).values_list(
         "tracker_id", "allowed_origins")
     return SourceOrigins(tuple((tracker, tuple(origins or ())) for tracker, origins in rows))
-
-
-def origin_allowed_by_any_org(*, origin: str) -> bool:
-    """Whether some org's source allows `origin`: a preflight to /api/* names no org (its key
-    is not sent), so it is answered for origins that some org allows; the request that
-    follows is checked against its own org."""
-    rows = Source.objects.filter(type__in=COLLECTOR_SOURCE_TYPES).exclude(
-        allowed_origins=[]).values_list("allowed_origins", flat=True)
-    return any(_listed(origin, origins or ()) for origins in rows.iterator())
 
 
 def api_key_live(*, org_id: int, key_id: int) -> ApiKey | None:

@@ -9,6 +9,9 @@ from config.env import BASE_DIR, VAR_DIR, env
 # ---------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 SECRET_KEY = env("DJANGO_SECRET_KEY", default="sluice-embedded-default-not-secret")
+# Earlier secret keys, still accepted for what they signed or sealed (collector sessions
+# among them) while SECRET_KEY is rotated; drop one once what it protects has expired.
+SECRET_KEY_FALLBACKS = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 ROOT_URLCONF = "config.urls"
 WSGI_APPLICATION = "config.wsgi.application"

@@ -5,12 +5,29 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page
 
+from tests.conftest import Api, OrgKeys
 from tests.fixtures import schema
-from tests.helpers import create_collection, create_identifier, create_source
+from tests.helpers import create_collection, create_identifier, create_source, problem
 from tests.tracker.browser import PageServer, SwitchProxy
 
 SHOP = "http://shop.example"
 SCRIPT = "/static/tracker/sluice.js"
+OTHER_SHOP = "http://other-shop.example"  # allowed by another org's web source
+ORIGIN_REFUSED_DETAIL = (
+    "This origin may not send to this org. Add it to the allowedOrigins of the org's web "
+    "source (PATCH /v1/<org>/sources/<id>).")
+ORIGIN_REFUSED = problem(403, "origin_not_allowed", ORIGIN_REFUSED_DETAIL, [
+    {"attr": "Origin", "code": "origin_not_allowed", "detail": ORIGIN_REFUSED_DETAIL}])
+
+
+def preflight_of(url: str, origin: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    """A browser's CORS preflight of a POST from `origin`: the status, every header but the
+    date, and the body, byte for byte."""
+    answer = httpx.options(url, timeout=30, headers={
+        "Origin": origin, "Access-Control-Request-Method": "POST",
+        "Access-Control-Request-Headers": "content-type,x-api-key"})
+    headers = [(name, value) for name, value in answer.headers.raw if name.lower() != b"date"]
+    return answer.status_code, headers, answer.content
 
 
 @pytest.fixture
@@ -21,6 +38,15 @@ def web(api: Any, worker: Any) -> dict[str, Any]:
     collection = create_collection(api, source["id"], avro=schema("flight-booking"))
     create_identifier(api, collection["id"])
     return {"source": source, "collection": collection, "trackerId": source["trackerId"]}
+
+
+@pytest.fixture
+def other_shop(server_url: str, make_org: Any) -> OrgKeys:
+    """Another org, whose web source allows OTHER_SHOP."""
+    org: OrgKeys = make_org()
+    with Api(server_url, org) as other:
+        create_source(other, allowedOrigins=[OTHER_SHOP])
+    return org
 
 
 @pytest.fixture

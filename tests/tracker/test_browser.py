@@ -19,7 +19,8 @@ import pytest
 from apps.catalog.models import Collection
 from apps.records.models import Record, RejectedRecord
 from apps.sources.models import Source
-from tests.helpers import wait_for
+from tests.conftest import Api
+from tests.helpers import create_source, wait_for
 from tests.tracker.conftest import served_script
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -415,6 +416,28 @@ def test_an_origin_the_source_does_not_allow_is_refused(page, site, web, api, pr
     assert sent.status_code == 202
     wait_for(lambda: stored_by(coll_id, "bookingId"))
     assert stored_by(coll_id, "bookingId") == Counter({"marker": 1})
+
+
+@pytest.mark.parametrize("another_org_allows_it", [True, False])
+def test_a_collector_page_of_an_origin_its_org_does_not_allow_is_refused(
+        page, site, web, api, proxy, make_org, server_url, orm, another_org_allows_it):
+    """The preflight lets every origin through alike, so it tells nothing; the initialize
+    itself is checked against the key's own org, which does not list the site (whether
+    another org does or not): 403, and nothing the page tracks is stored."""
+    if another_org_allows_it:
+        with Api(server_url, make_org()) as other:
+            create_source(other, allowedOrigins=[site.origin])
+    page.goto(site.serve("/projects", collector_page(served_script(proxy.url))))
+    page.evaluate(COLLECTOR_SCRIPT, [api.org.write_key, "acme.example", "ann@acme.example"])
+    page.evaluate("""() => usageCollector.track("clicked", "refused")""")
+
+    def initializations_seen():
+        return {(method, status) for _, method, path, status in proxy.log
+                if path == "/api/initialize"}
+
+    wait_in(page, lambda: ("POST", 403) in initializations_seen())
+    assert initializations_seen() == {("OPTIONS", 204), ("POST", 403)}
+    assert not Record.objects.filter(collection_id=builtin_id(api, "events")).exists()
 
 
 MANAGE = """async ([base, key]) => {

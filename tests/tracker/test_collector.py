@@ -1,6 +1,7 @@
 """The Churn360-style usage collector: POST /api/initialize and POST /api/collect, through a
 live server and worker, landing in the built-in collections."""
 
+import base64
 import json
 import time
 import uuid
@@ -9,17 +10,21 @@ from unittest import mock
 
 import httpx
 import pytest
+from django.conf import settings
 
 from apps.orgs.models import ApiKey
 from apps.orgs.services import api_key_revoke
 from apps.records.models import Record
 from apps.tracker.sessions import session_token
+from tests.conftest import LOGS
 from tests.fixtures import ACTOR
 from tests.helpers import NOT_AUTHENTICATED, hal_links, problem, validation, wait_for
-from tests.tracker.conftest import SHOP
+from tests.live import start_server
+from tests.tracker.conftest import ORIGIN_REFUSED, OTHER_SHOP, SHOP, preflight_of
 
 EXPIRED = ("The session token has expired or is not valid. Call POST /api/initialize again for "
            "a new one, then resend.")
+NOT_VALID = "The session token is not valid. Call POST /api/initialize for a new one."
 
 
 @pytest.fixture
@@ -252,7 +257,7 @@ def test_identify_names_the_user_and_customer_of_an_anonymous_session(api, colle
 def test_an_expired_forged_or_revoked_session_is_refused(api, collector, orm):
     key = ApiKey.objects.get(org__slug=api.org.slug, kind="write",
                              source__isnull=True)
-    with mock.patch("django.core.signing.time.time", return_value=time.time() - 1201):
+    with mock.patch("apps.tracker.sessions.time.time", return_value=time.time() - 1201):
         old = session_token(key=key, customer_identifier="acme.example",
                             user_email="ann@acme.example")
     expired = collect(collector, old, [call("page", url="https://a.example/")])
@@ -276,11 +281,10 @@ def test_collector_origins_follow_the_orgs_web_sources(api, collector):
         "Origin": SHOP, "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type,x-api-key"})
     assert preflight.status_code == 204
-    assert preflight.headers["Access-Control-Allow-Origin"] == SHOP
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
     assert "x-api-key" in preflight.headers["Access-Control-Allow-Headers"]
     evil = {"Origin": "http://evil.example"}
-    assert initialize(collector, api.org.write_key, **evil).json()["code"] == (
-        "origin_not_allowed")
+    assert initialize(collector, api.org.write_key, **evil).json() == ORIGIN_REFUSED
     answer = initialize(collector, api.org.write_key, Origin=SHOP)
     assert answer.status_code == 200
     assert answer.headers["Access-Control-Allow-Origin"] == SHOP
@@ -295,8 +299,75 @@ def test_collector_origins_follow_the_orgs_web_sources(api, collector):
     assert expired.headers["Access-Control-Allow-Origin"] == SHOP
 
 
-def test_another_orgs_allowed_origin_is_refused(api, collector, make_org):
+def test_another_orgs_allowed_origin_is_refused(api, collector, make_org, other_shop):
     other = make_org()
     answer = initialize(collector, other.write_key, Origin=SHOP)
     assert answer.status_code == 403
-    assert answer.json()["code"] == "origin_not_allowed"
+    assert answer.json() == ORIGIN_REFUSED
+    refused = initialize(collector, api.org.write_key, Origin=OTHER_SHOP)
+    assert (refused.status_code, refused.json()) == (403, ORIGIN_REFUSED)
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    token = session(collector, api)
+    refused = collect(collector, token, [call("page", url="https://a.example/")],
+                      Origin=OTHER_SHOP)
+    assert (refused.status_code, refused.json()) == (403, ORIGIN_REFUSED)
+    assert "Access-Control-Allow-Origin" not in refused.headers
+
+
+@pytest.mark.parametrize("path", ["/initialize", "/collect"])
+def test_a_preflight_answers_every_origin_alike(api, collector, other_shop, path):
+    """A preflight names no org: whether an origin is one that this org, another org or no
+    org allows, it gets the same answer, so nobody learns which origins are registered."""
+    url = f"{api.root}/api{path}"
+    ours = preflight_of(url, SHOP)
+    assert ours == preflight_of(url, OTHER_SHOP) == preflight_of(url, "http://random.example")
+    status, headers, body = ours
+    assert (status, body) == (204, b"")
+    assert (b"Access-Control-Allow-Origin", b"*") in headers
+
+
+# ---------------------------------------------------------------------------
+# The token: opaque, and sealed under the secret key or one of its fallbacks
+# ---------------------------------------------------------------------------
+def test_the_session_token_shows_nothing_it_carries(api, collector, orm):
+    token = session(collector, api)
+    sealed = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    key = ApiKey.objects.get(org__slug=api.org.slug, kind="write")
+    carried = [api.org.slug, str(key.org_id), api.org.write_key, key.prefix, str(key.id),
+               "acme.example", "ann@acme.example", '"email"', '"customer"']
+    for value in carried:
+        assert value.encode() not in sealed, value
+        assert value not in token, value
+    assert session(collector, api) != token  # the same session again looks unrelated
+
+
+ROTATED_SECRET_KEY = "a-secret-key-made-only-for-this-test-after-rotation-6f1d93b2a7c4e085"
+
+
+@pytest.fixture
+def rotated(database_url, broker):
+    """A web process of Sluice whose SECRET_KEY was rotated: the test server's is now its
+    SECRET_KEY_FALLBACKS."""
+    server, url = start_server(database_url, LOGS / "rotated-server.log", WEB_WORKERS="1",
+                               DJANGO_SECRET_KEY=ROTATED_SECRET_KEY,
+                               DJANGO_SECRET_KEY_FALLBACKS=settings.SECRET_KEY)
+    with httpx.Client(base_url=f"{url}/api", timeout=30) as client:
+        yield client
+    server.stop()
+
+
+def test_a_session_outlives_a_secret_key_rotation_and_a_tampered_one_is_refused(
+        api, collector, rotated, orm):
+    token = session(collector, api)
+    taken = collect(rotated, token, [marker := call("page", url="https://a.example/")])
+    assert taken.status_code == 202, taken.text
+    wait_for(lambda: Record.objects.filter(key=marker["eventId"]).exists())
+    middle = len(token) // 2
+    tampered = token[:middle] + ("A" if token[middle] != "A" else "B") + token[middle + 1:]
+    for forged in (tampered, token[:-4], token + "AAAA"):
+        refused = collect(rotated, forged, [call("page", url="https://a.example/")])
+        assert (refused.status_code, refused.json()) == (
+            401, problem(401, "session_expired", NOT_VALID))
+    # a session of the new key does not open where the new key is unknown
+    assert collect(collector, session(rotated, api), []).json() == problem(
+        401, "session_expired", NOT_VALID)
