@@ -1,8 +1,9 @@
-"""How gunicorn serves Sluice: `gunicorn -c config/gunicorn.py config.wsgi`.
+"""How gunicorn serves Sluice, behind nginx (scripts/serve.sh runs both).
 
-A request gunicorn itself cannot parse (a broken request line, a bad Content-Length, headers
-too large) never reaches Django; gunicorn answers it with an HTML page of its own. Sluice
-answers everything with problem JSON, so gunicorn's error writer is replaced here."""
+A request gunicorn itself cannot parse never reaches Django; gunicorn answers it with an HTML
+page of its own. nginx refuses most such requests first (config/nginx.py), but gunicorn is
+stricter about some headers; Sluice answers everything with problem JSON, so gunicorn's error
+writer is replaced here."""
 
 import json
 import socket
@@ -22,3 +23,7 @@ def _write_problem(sock: socket.socket, status: int, reason: str, detail: str) -
 
 
 util.write_error = _write_problem
+
+# X-Forwarded-Proto (the scheme Django sees) is taken from nginx on the unix socket only
+# (gunicorn trusts its socket's peer), never from a client on a TCP address.
+forwarded_allow_ips = ""

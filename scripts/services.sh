@@ -51,3 +51,8 @@ ensure_node() {  # Node and npm, for Segment's own libraries in tests/segment
   if command -v npm >/dev/null 2>&1; then return; fi
   apt_install nodejs npm
 }
+
+ensure_nginx() {  # the buffering front that scripts/serve.sh puts before gunicorn
+  if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then return; fi
+  apt_install nginx
+}

@@ -43,6 +43,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.client_address",
     "apps.core.middleware.body_drained",
     "django.middleware.security.SecurityMiddleware",
     "apps.core.middleware.nul_refused",
