@@ -2,17 +2,18 @@
 temporary files, logs, pid), so that any number of Sluice fronts run side by side, without root
 and without touching /etc/nginx:
 
-    python -m config.nginx LISTEN DIRECTORY [SOCKET]
+    python -m config.nginx LISTEN DIRECTORY [--socket PATH] [--certificate PEM --key PEM]
 
-LISTEN is the public address (`127.0.0.1:8000`, `0.0.0.0:9000`), SOCKET gunicorn's unix socket
-(DIRECTORY/web.sock by default). Prints the path of the configuration it wrote.
+LISTEN is the public address (`127.0.0.1:8000`, `0.0.0.0:443`), the socket gunicorn's
+(DIRECTORY/web.sock by default); with a certificate and its key, LISTEN speaks HTTPS. Prints
+the path of the configuration it wrote.
 
 The answers nginx gives itself (a request it cannot parse or that is too slow or too large,
 gunicorn away or too slow) are Sluice's problem JSON with codes of apps/core/codes.py."""
 
+import argparse
 import json
 import os
-import sys
 from pathlib import Path
 
 from apps.core.bodies import FRAMING_LIMIT
@@ -80,9 +81,24 @@ def _user() -> str:
     return "user root;" if os.geteuid() == 0 else ""
 
 
-def render(listen: str, directory: Path, socket: Path) -> str:
+def _tls(certificate: Path | None, key: Path | None) -> str:
+    """The server's TLS settings: TLS ends here, and gunicorn hears of it in X-Forwarded-Proto."""
+    if certificate is None or key is None:
+        return ""
+    return "\n".join([
+        f"        ssl_certificate {certificate.resolve()};",
+        f"        ssl_certificate_key {key.resolve()};",
+        "        ssl_protocols TLSv1.2 TLSv1.3;",
+        "        ssl_session_cache shared:sluice_tls:10m;",
+        "        ssl_session_timeout 1d;",
+    ])
+
+
+def render(listen: str, directory: Path, socket: Path, certificate: Path | None = None,
+           key: Path | None = None) -> str:
     values = {
-        "user": _user(), "directory": str(directory), "listen": listen, "socket": str(socket),
+        "user": _user(), "directory": str(directory), "socket": str(socket),
+        "listen": f"{listen} ssl" if certificate else listen, "tls": _tls(certificate, key),
         "header_timeout": str(HEADER_TIMEOUT), "body_timeout": str(BODY_TIMEOUT),
         "send_timeout": str(SEND_TIMEOUT), "web_timeout": str(WEB_TIMEOUT),
         "max_body": str(FRAMING_LIMIT), "body_buffer": str(MAX_REQUEST_BYTES),
@@ -94,20 +110,32 @@ def render(listen: str, directory: Path, socket: Path) -> str:
     return text
 
 
-def write(listen: str, directory: Path, socket: Path | None = None) -> Path:
+def write(listen: str, directory: Path, socket: Path | None = None,
+          certificate: Path | None = None, key: Path | None = None) -> Path:
     """Writes the instance directory's configuration and makes its temporary and log dirs."""
     directory = directory.resolve()
     for name in TEMP_DIRS:
         (directory / "temp" / name).mkdir(parents=True, exist_ok=True)
     (directory / "logs").mkdir(exist_ok=True)
     config = directory / "nginx.conf"
-    config.write_text(render(listen, directory, (socket or directory / "web.sock").resolve()))
+    config.write_text(render(listen, directory, (socket or directory / "web.sock").resolve(),
+                             certificate, key))
     return config
 
 
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("listen", help="the public address, host:port")
+    parser.add_argument("directory", type=Path, help="the instance directory")
+    parser.add_argument("--socket", type=Path, help="gunicorn's (DIRECTORY/web.sock)")
+    parser.add_argument("--certificate", type=Path, help="TLS certificate chain (PEM)")
+    parser.add_argument("--key", type=Path, help="its private key (PEM)")
+    args = parser.parse_args()
+    if (args.certificate is None) != (args.key is None):
+        parser.error("TLS needs both --certificate and --key")
+    print(write(args.listen, args.directory, args.socket, args.certificate, args.key))
+
+
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    if len(arguments) not in (2, 3):
-        sys.exit(__doc__)
-    print(write(arguments[0], Path(arguments[1]),
-                Path(arguments[2]) if len(arguments) == 3 else None))
+    main()

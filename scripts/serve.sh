@@ -3,9 +3,10 @@
 # SLUICE_BIND (127.0.0.1:8000 by default). nginx reads whole requests and whole answers before
 # gunicorn sees them, so slow or stalled clients cannot hold gunicorn's threads. Both stop
 # together: when either ends, or on Ctrl-C / SIGTERM.
-#   SLUICE_FRONT_DIR    nginx's configuration, temporary files, access log and pid, and the
-#                       gunicorn socket (var/front by default; one directory per instance)
+#   SLUICE_FRONT_DIR    nginx's configuration, temporary files, access log and pid, and
+#                       gunicorn's sockets (var/front by default; one directory per instance)
 #   SLUICE_WEB_WORKERS  gunicorn processes (2), SLUICE_WEB_THREADS threads each (4)
+#   SLUICE_TLS_CERTIFICATE, SLUICE_TLS_KEY  PEM files: SLUICE_BIND then speaks HTTPS only
 # Extra arguments go to gunicorn. The settings are the caller's (DJANGO_SETTINGS_MODULE, else
 # config.settings.production); the Celery worker is started apart (see the README).
 set -euo pipefail
@@ -19,19 +20,15 @@ if [ ! -x .venv/bin/gunicorn ]; then
 fi
 BIND="${SLUICE_BIND:-127.0.0.1:8000}"
 FRONT="${SLUICE_FRONT_DIR:-var/front}"
-if ! .venv/bin/python -c 'import socket, sys
-host, port = sys.argv[1].rsplit(":", 1)
-with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    s.bind((host.strip("[]"), int(port)))' "$BIND" 2>/dev/null; then
-  echo "Sluice cannot listen on $BIND: another program (another Sluice?) uses it. Stop that," \
-    "or choose another address: SLUICE_BIND=127.0.0.1:8001" >&2
-  exit 1
+ensure_free_address "$BIND"
+TLS=()
+if [ -n "${SLUICE_TLS_CERTIFICATE:-}${SLUICE_TLS_KEY:-}" ]; then
+  TLS=(--certificate "${SLUICE_TLS_CERTIFICATE:-}" --key "${SLUICE_TLS_KEY:-}")
 fi
-CONFIG=$(.venv/bin/python -m config.nginx "$BIND" "$FRONT")
+CONFIG=$(.venv/bin/python -m config.nginx "$BIND" "$FRONT" "${TLS[@]}")
 .venv/bin/gunicorn -c config/gunicorn.py config.wsgi --bind "unix:$FRONT/web.sock" \
   --workers "${SLUICE_WEB_WORKERS:-2}" --threads "${SLUICE_WEB_THREADS:-4}" \
-  --keep-alive 75 "$@" &
+  --keep-alive 75 --control-socket "$FRONT/gunicorn.ctl" "$@" &
 WEB=$!
 "$NGINX" -p "$FRONT" -c "$CONFIG" -e stderr &
 PROXY=$!

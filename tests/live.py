@@ -86,11 +86,11 @@ class Front(LiveProcess):
 def start_server(database_url: str, log: Path, **env: str) -> tuple[LiveProcess, str]:
     port = free_port()
     server = Front(port, process_env(database_url, **env), log).start()
-    url = f"http://127.0.0.1:{port}"
+    url = f"{'https' if 'SLUICE_TLS_CERTIFICATE' in env else 'http'}://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:  # nginx answers 502 until gunicorn listens
-            if httpx.get(f"{url}/v1/schema", timeout=2).status_code != 502:
+            if httpx.get(f"{url}/v1/schema", timeout=2, verify=False).status_code != 502:
                 return server, url
         except httpx.TransportError:
             pass

@@ -4,14 +4,25 @@ never gunicorn's threads. Its own answers are problem JSON, like Sluice's."""
 
 import json
 import resource
+import shutil
 import socket
+import ssl
 import statistics
+import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import httpx
+import pytest
+
+from config import nginx
+from tests.conftest import LOGS
+from tests.helpers import problem
+from tests.live import LiveProcess, free_port, start_server
 
 SLOW_HEADERS = 500  # connections that send their headers a byte at a time
 SLOW_BODIES = 100  # connections that send a body a byte at a time
@@ -118,6 +129,66 @@ def test_what_the_front_refuses_is_answered_with_problem_json(server_url):
     ]:
         answered, headers, body = _raw(server_url, request)
         assert (answered, headers["Content-Type"]) == (status, "application/problem+json")
-        problem = json.loads(body)
-        assert (problem["status"], problem["code"]) == (status, code), problem
-        assert problem["errors"] == [{"code": code, "detail": problem["detail"], "attr": None}]
+        answer = json.loads(body)
+        assert (answer["status"], answer["code"]) == (status, code), answer
+        assert answer == problem(status, code, answer["detail"])
+
+
+def test_the_scheme_and_address_a_client_claims_are_not_taken(api):
+    """nginx tells gunicorn the scheme the client used, whatever X-Forwarded-* it sent."""
+    answer = api.get("/sources", headers={"X-Forwarded-Proto": "https",
+                                          "X-Forwarded-Ssl": "on", "X-Forwarded-For": "10.9.9.9"})
+    assert answer.status_code == 200
+    assert answer.json()["_links"]["self"]["href"] == f"{api.root}/v1/{api.org.slug}/sources"
+
+
+@pytest.fixture
+def certificate() -> Iterator[tuple[Path, Path]]:
+    """A self-signed certificate for 127.0.0.1 and its key."""
+    directory = Path(tempfile.mkdtemp(prefix="sluice-tls-"))
+    pem, key = directory / "cert.pem", directory / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+                    "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(pem)], check=True, capture_output=True)
+    yield pem, key
+    shutil.rmtree(directory)
+
+
+def test_tls_ends_at_the_front_and_sluice_knows_it(database_url, org, certificate):
+    pem, key = certificate
+    server, url = start_server(database_url, LOGS / "tls-server.log",
+                               SLUICE_TLS_CERTIFICATE=str(pem), SLUICE_TLS_KEY=str(key))
+    try:
+        trusted = ssl.create_default_context(cafile=str(pem))
+        with httpx.Client(verify=trusted, timeout=30) as client:
+            answer = client.get(f"{url}/v1/{org.slug}/sources",
+                                headers={"Authorization": f"ApiKey {org.secret_key}"})
+        assert url.startswith("https://") and answer.status_code == 200
+        assert answer.json()["_links"]["self"]["href"] == f"{url}/v1/{org.slug}/sources"
+    finally:
+        server.stop()
+
+
+def test_gunicorn_away_is_a_502_problem_saying_to_retry():
+    directory = Path(tempfile.mkdtemp(prefix="sluice-front-"))
+    port = free_port()
+    config = nginx.write(f"127.0.0.1:{port}", directory, directory / "absent.sock")
+    front = LiveProcess([shutil.which("nginx") or "/usr/sbin/nginx", "-p", str(directory),
+                         "-c", str(config), "-e", "stderr"], {}, LOGS / "front-alone.log")
+    front.start()
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/v1/health", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline, "nginx did not start"
+                time.sleep(0.1)
+    finally:
+        front.stop()
+        shutil.rmtree(directory)
+    assert (answer.status_code, answer.headers["Content-Type"]) == (
+        502, "application/problem+json")
+    assert answer.json() == problem(502, "web_unavailable",
+                                    "Sluice's web processes cannot be reached; retry shortly.")
