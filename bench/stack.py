@@ -26,9 +26,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
 from tests.live import LiveProcess, start_server, start_worker  # noqa: E402
 
 ADMIN_URL = os.environ.get("BENCH_ADMIN_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-DATABASE = "sluice_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "sluice_bench")
 DATABASE_URL = ADMIN_URL.rsplit("/", 1)[0] + f"/{DATABASE}"
-BROKER_URL = "redis://127.0.0.1:6379/13"
+BROKER_URL = os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13")
 LOGS = ROOT / "var" / "bench-logs"
 
 

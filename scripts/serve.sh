@@ -20,7 +20,7 @@ if [ ! -x .venv/bin/gunicorn ]; then
 fi
 BIND="${SLUICE_BIND:-127.0.0.1:8000}"
 FRONT="${SLUICE_FRONT_DIR:-var/front}"
-ensure_free_address "$BIND"
+ensure_free_address "$BIND" "bash scripts/serve.sh"
 TLS=()
 if [ -n "${SLUICE_TLS_CERTIFICATE:-}${SLUICE_TLS_KEY:-}" ]; then
   TLS=(--certificate "${SLUICE_TLS_CERTIFICATE:-}" --key "${SLUICE_TLS_KEY:-}")

@@ -58,14 +58,14 @@ ensure_nginx() {  # the buffering front that scripts/serve.sh puts before gunico
   apt_install nginx
 }
 
-ensure_free_address() {  # ensure_free_address host:port: fails at once, saying why, when taken
+ensure_free_address() {  # ensure_free_address host:port command: fails at once when taken
   if ! python3 -c 'import socket, sys
 host, port = sys.argv[1].rsplit(":", 1)
 with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
     s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     s.bind((host.strip("[]"), int(port)))' "$1" 2>/dev/null; then
     echo "Sluice cannot listen on $1: another program (another Sluice?) uses it. Stop that," \
-      "or choose another address: SLUICE_BIND=127.0.0.1:8001" >&2
+      "or choose another address: SLUICE_BIND=127.0.0.1:8001 $2" >&2
     exit 1
   fi
 }

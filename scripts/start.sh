@@ -13,7 +13,7 @@ export DJANGO_SETTINGS_MODULE=config.settings.base
 PY=.venv/bin/python
 BIND="${SLUICE_BIND:-127.0.0.1:8000}"
 URL="http://${BIND/0.0.0.0/127.0.0.1}"
-ensure_free_address "$BIND"
+ensure_free_address "$BIND" "bash scripts/start.sh"
 VAR="${SLUICE_VAR_DIR:-var}"
 export SLUICE_BIND="$BIND" SLUICE_FRONT_DIR="${SLUICE_FRONT_DIR:-$VAR/front}"
 mkdir -p "$VAR/broker/queue" "$VAR/broker/processed" "$VAR/broker/control"
