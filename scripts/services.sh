@@ -55,6 +55,11 @@ ensure_node() {  # Node and npm, for Segment's own libraries in tests/segment
 
 ensure_nginx() {  # the buffering front that scripts/serve.sh puts before gunicorn
   if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then return; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: nginx is missing (Sluice serves behind it) and only root can install it:" \
+      "sudo apt-get install nginx" >&2
+    exit 1
+  fi
   apt_install nginx
 }
 
