@@ -1,5 +1,6 @@
 """A Sluice stack of its own for benchmarks: a fresh PostgreSQL database, a Redis database,
-gunicorn and one Celery worker, all on 127.0.0.1."""
+the web side as production serves it (scripts/serve.sh: nginx before gunicorn) and one Celery
+worker, all on 127.0.0.1."""
 
 import os
 import socket
@@ -177,15 +178,17 @@ def stored_count(conn: psycopg.Connection, collection_id: int) -> int:
     return int(row[0]) if row else 0
 
 
+def _descendants(pid: int) -> list[int]:
+    children = [int(child) for child in subprocess.run(
+        ["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    return [pid for child in children for pid in [child, *_descendants(child)]]
+
+
 def peak_memory_mb(process: LiveProcess) -> float:
-    """The summed peak resident memory (VmHWM) of a process and its children, in MB."""
+    """The summed peak resident memory (VmHWM) of a process and all its descendants, in MB."""
     assert process.proc is not None
-    pids = [process.proc.pid]
-    children = subprocess.run(["pgrep", "-P", str(process.proc.pid)], capture_output=True,
-                              text=True).stdout.split()
-    pids += [int(pid) for pid in children]
     total_kb = 0
-    for pid in pids:
+    for pid in [process.proc.pid, *_descendants(process.proc.pid)]:
         try:
             for line in Path(f"/proc/{pid}/status").read_text().splitlines():
                 if line.startswith("VmHWM:"):

@@ -1,8 +1,9 @@
-"""How gunicorn serves Sluice: `gunicorn -c config/gunicorn.py config.wsgi`.
+"""How gunicorn serves Sluice, behind nginx (scripts/serve.sh runs both).
 
-A request gunicorn itself cannot parse (a broken request line, a bad Content-Length, headers
-too large) never reaches Django; gunicorn answers it with an HTML page of its own. Sluice
-answers everything with problem JSON, so gunicorn's error writer is replaced here.
+A request gunicorn itself cannot parse never reaches Django; gunicorn answers it with an HTML
+page of its own. nginx refuses most such requests first (config/nginx.py), but gunicorn is
+stricter about some headers; Sluice answers everything with problem JSON, so gunicorn's error
+writer is replaced here.
 
 gunicorn's own lines (starting, workers booted or lost) are JSON lines like Sluice's
 (apps/core/logs.py), and it keeps no access log: Sluice logs each request itself, with its
@@ -45,3 +46,7 @@ logconfig_dict = logs.config(env("LOG_LEVEL", default="INFO"),
                              env("SLUICE_LOG_FORMAT", default="json"))
 logconfig_dict["loggers"]["gunicorn.error"] = {"level": "INFO", "handlers": ["console"],
                                                "propagate": False}
+
+# X-Forwarded-Proto (the scheme Django sees) is taken from nginx on the unix socket only
+# (gunicorn trusts its socket's peer), never from a client on a TCP address.
+forwarded_allow_ips = ""

@@ -1,5 +1,6 @@
-# Sourced by test.sh: makes PostgreSQL and Redis reachable. DATABASE_URL / REDIS_URL win when
-# set; otherwise local servers are used, started when stopped, installed when missing (as root).
+# Sourced by the scripts: makes PostgreSQL, Redis and nginx available. DATABASE_URL / REDIS_URL
+# win when set; otherwise local servers are used, started when stopped, installed when missing
+# (as root).
 set -euo pipefail
 
 apt_install() {
@@ -50,4 +51,26 @@ ensure_chromium() {
 ensure_node() {  # Node and npm, for Segment's own libraries in tests/segment
   if command -v npm >/dev/null 2>&1; then return; fi
   apt_install nodejs npm
+}
+
+ensure_nginx() {  # the buffering front that scripts/serve.sh puts before gunicorn
+  if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then return; fi
+  if [ "$(id -u)" != 0 ]; then
+    echo "error: nginx is missing (Sluice serves behind it) and only root can install it:" \
+      "sudo apt-get install nginx" >&2
+    exit 1
+  fi
+  apt_install nginx
+}
+
+ensure_free_address() {  # ensure_free_address host:port command: fails at once when taken
+  if ! python3 -c 'import socket, sys
+host, port = sys.argv[1].rsplit(":", 1)
+with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as s:
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    s.bind((host.strip("[]"), int(port)))' "$1" 2>/dev/null; then
+    echo "Sluice cannot listen on $1: another program (another Sluice?) uses it. Stop that," \
+      "or choose another address: SLUICE_BIND=127.0.0.1:8001 $2" >&2
+    exit 1
+  fi
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs the whole test suite on real PostgreSQL, Redis, Celery workers, HTTP servers and
-# headless Chromium, setting up whatever is missing. Extra arguments go to pytest.
+# Runs the whole test suite on real PostgreSQL, Redis, Celery workers, HTTP servers (nginx
+# before gunicorn, as scripts/serve.sh serves) and headless Chromium, setting up whatever is
+# missing. Extra arguments go to pytest.
 source "$(dirname "$0")/bootstrap.sh"
 source scripts/services.sh
 sync_env test
@@ -8,6 +9,7 @@ ensure_postgres
 ensure_redis
 ensure_chromium
 ensure_node
+ensure_nginx
 export DJANGO_SETTINGS_MODULE=config.settings.test
 PY=.venv/bin/python
 mkdir -p var/static

@@ -1,5 +1,5 @@
-"""Live processes for tests: gunicorn servers and Celery workers of Sluice on the test database,
-and Redis and PostgreSQL servers of a test's own, to stop and start."""
+"""Live processes for tests: Sluice servers (nginx before gunicorn) and Celery workers on the
+test database, and Redis and PostgreSQL servers of a test's own, to stop and start."""
 
 import contextlib
 import glob
@@ -65,22 +65,36 @@ class LiveProcess:
                 self.kill()
 
 
+class Front(LiveProcess):
+    """scripts/serve.sh, the production way to serve: nginx on a port, gunicorn behind it on a
+    unix socket, both in an instance directory removed when the server stops."""
+
+    def __init__(self, port: int, env: dict[str, str], log: Path) -> None:
+        self.directory = Path(tempfile.mkdtemp(prefix="sluice-front-"))
+        env = {**env, "SLUICE_BIND": f"127.0.0.1:{port}", "SLUICE_FRONT_DIR": str(self.directory)}
+        super().__init__(["bash", "scripts/serve.sh", "--graceful-timeout", "5"], env, log)
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        super().kill(sig)
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    def stop(self) -> None:
+        super().stop()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+
 def start_server(database_url: str, log: Path, **env: str) -> tuple[LiveProcess, str]:
     port = free_port()
-    server = LiveProcess(
-        [str(BIN / "gunicorn"), "-c", "config/gunicorn.py", "config.wsgi",
-         "--bind", f"127.0.0.1:{port}", "--workers", env.pop("WEB_WORKERS", "2"),
-         "--threads", env.pop("WEB_THREADS", "4"), "--graceful-timeout", "5"],
-        process_env(database_url, **env), log,
-    ).start()
-    url = f"http://127.0.0.1:{port}"
+    server = Front(port, process_env(database_url, **env), log).start()
+    url = f"{'https' if 'SLUICE_TLS_CERTIFICATE' in env else 'http'}://127.0.0.1:{port}"
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
-        try:
-            httpx.get(f"{url}/v1/schema", timeout=2)
-            return server, url
+        try:  # nginx answers 502 until gunicorn listens
+            if httpx.get(f"{url}/v1/schema", timeout=2, verify=False).status_code != 502:
+                return server, url
         except httpx.TransportError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"the test server did not start; see {log}")
 

@@ -18,6 +18,9 @@ class Code(StrEnum):
     UNSUPPORTED_ENCODING = "unsupported_encoding"  # a Content-Encoding other than gzip
     INVALID_ENCODING = "invalid_encoding"  # a body said to be gzip that is not
     SERVER_ERROR = "server_error"  # Sluice failed; the answer quotes a request id
+    URI_TOO_LONG = "uri_too_long"  # the address with its query is beyond 8 KB (the front)
+    REQUEST_HEADER_FIELDS_TOO_LARGE = "request_header_fields_too_large"  # a header beyond 8 KB
+    NOT_IMPLEMENTED = "not_implemented"  # a Transfer-Encoding other than chunked (the front)
 
     # Who asks, and what it may do
     NOT_AUTHENTICATED = "not_authenticated"  # no valid API key of the org
@@ -49,6 +52,8 @@ class Code(StrEnum):
     # Services Sluice needs
     DATABASE_UNAVAILABLE = "database_unavailable"  # the database cannot be reached: retry
     QUEUE_UNAVAILABLE = "queue_unavailable"  # the queue cannot take records: retry
+    WEB_UNAVAILABLE = "web_unavailable"  # the front cannot reach the web processes: retry
+    WEB_TIMEOUT = "web_timeout"  # the web processes did not answer in time (the front)
 
     # Fields of any input (DRF's serializers answer these too, under the same names)
     INVALID = "invalid"  # the value is not of the kind the field takes

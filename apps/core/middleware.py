@@ -46,6 +46,20 @@ def body_drained(get_response: Handler) -> Handler:
     return middleware
 
 
+def client_address(get_response: Handler) -> Handler:
+    """REMOTE_ADDR is the client's address as the front saw it. A request that came over
+    gunicorn's unix socket (no address of its own) came through nginx, which sets
+    X-Forwarded-For to the one address it saw; any other request keeps its own, whatever it
+    claims."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        if not request.META.get("REMOTE_ADDR"):
+            request.META["REMOTE_ADDR"] = request.META.get("HTTP_X_FORWARDED_FOR", "")
+        return get_response(request)
+
+    return middleware
+
+
 def nul_refused(get_response: Handler) -> Handler:
     """No stored text may hold a NUL character (PostgreSQL refuses it): an address that holds
     one is nothing (404), a query parameter that holds one is a 400 naming it."""

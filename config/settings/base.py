@@ -48,6 +48,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "apps.core.middleware.client_address",
     "apps.core.middleware.requests_observed",
     "apps.core.middleware.body_drained",
     "django.middleware.security.SecurityMiddleware",

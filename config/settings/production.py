@@ -16,9 +16,9 @@ REDIS_URL = required("REDIS_URL", "the Celery broker, ingestion buffer and cache
 CELERY_BROKER_URL, CELERY_BROKER_TRANSPORT_OPTIONS, CACHES = queue_and_cache(REDIS_URL)
 
 # ---------------------------------------------------------------------------
-# HTTPS: TLS ends at a proxy that sends X-Forwarded-Proto
+# HTTPS: TLS ends at nginx (scripts/serve.sh), whose X-Forwarded-Proto gunicorn takes from its
+# unix socket only (config/gunicorn.py): Django's scheme is the one the client used.
 # ---------------------------------------------------------------------------
-SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
 # Load balancers check the web processes directly, over plain HTTP: a redirect would fail them.
 SECURE_REDIRECT_EXEMPT = [r"^v1/health$"]
