@@ -38,6 +38,8 @@ PROBLEMS: dict[int, tuple[int, Code, str]] = {
     404: (404, Code.NOT_FOUND, "Nothing exists at this address."),
     413: (413, Code.REQUEST_TOO_LARGE, f"The request body is larger than "
           f"{FRAMING_LIMIT // (1024 * 1024)} MB."),
+    405: (405, Code.METHOD_NOT_ALLOWED, "Sluice does not serve this HTTP method (TRACE, "
+          "CONNECT): use the methods its API documents (/v1/docs)."),
     414: (414, Code.URI_TOO_LONG, "The address with its query is longer than 8 KB."),
     494: (431, Code.REQUEST_HEADER_FIELDS_TOO_LARGE, "A header is longer than 8 KB, or the "
           "headers are larger than 32 KB together."),

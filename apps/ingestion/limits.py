@@ -81,5 +81,6 @@ def _bad_string(value: str, path: str) -> tuple[str, str, str] | None:
 
 
 def _readable(name: str) -> str:
-    """A field's name as a path can show it: a lone surrogate or a NUL as its escape."""
-    return name.encode("utf-8", "backslashreplace").decode("utf-8").replace("\x00", "\\u0000")
+    """A field's name as a path can show it: a lone surrogate (which no UTF-8 answer can
+    carry) as its escape."""
+    return name.encode("utf-8", "backslashreplace").decode("utf-8")
