@@ -28,6 +28,7 @@ BODY_TIMEOUT = 10  # seconds a body may pause between two reads
 SEND_TIMEOUT = 30  # seconds an answer may wait for the client to read on
 WEB_TIMEOUT = 60  # seconds gunicorn may take to answer (a ?wait=true write waits up to 5)
 PROBLEM_PREFIX = "/.sluice-front/"  # internal: a client asking for it gets a 404 problem
+METHOD_NOT_ALLOWED_PATH = f"{PROBLEM_PREFIX}method-not-allowed"  # config/urls.py serves it
 TEMP_DIRS = ("body", "proxy", "fastcgi", "uwsgi", "scgi")
 
 # nginx's status -> (the status answered, code, detail). 494 is nginx's own name for headers
@@ -38,8 +39,6 @@ PROBLEMS: dict[int, tuple[int, Code, str]] = {
     404: (404, Code.NOT_FOUND, "Nothing exists at this address."),
     413: (413, Code.REQUEST_TOO_LARGE, f"The request body is larger than "
           f"{FRAMING_LIMIT // (1024 * 1024)} MB."),
-    405: (405, Code.METHOD_NOT_ALLOWED, "Sluice does not serve this HTTP method (TRACE, "
-          "CONNECT): use the methods its API documents (/v1/docs)."),
     414: (414, Code.URI_TOO_LONG, "The address with its query is longer than 8 KB."),
     494: (431, Code.REQUEST_HEADER_FIELDS_TOO_LARGE, "A header is longer than 8 KB, or the "
           "headers are larger than 32 KB together."),
@@ -61,8 +60,22 @@ def _quoted(text: str) -> str:
 
 def problem_locations() -> str:
     """An `error_page` and an internal location answering problem JSON for each of PROBLEMS
-    (a location by address: a named one cannot answer a request whose address is unreadable)."""
-    lines = []
+    (a location by address: a named one cannot answer a request whose address is unreadable);
+    and a method nginx refuses itself (TRACE), asked of Sluice as a GET of its 405, which
+    names the methods the address takes (Allow)."""
+    lines = [
+        f"        error_page 405 = {METHOD_NOT_ALLOWED_PATH};",
+        f"        location = {METHOD_NOT_ALLOWED_PATH} {{",
+        "            internal;",
+        "            proxy_pass http://sluice_web;",
+        "            proxy_http_version 1.1;",
+        "            proxy_set_header Connection \"\";",
+        "            proxy_set_header Host $http_host;",
+        "            proxy_set_header X-Original-URI $request_uri;",
+        "            proxy_pass_request_body off;",
+        "            proxy_set_header Content-Length \"\";",
+        "        }",
+    ]
     for status, (answered, code, detail) in PROBLEMS.items():
         body = json.dumps(problem(answered, code, detail))
         lines += [

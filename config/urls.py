@@ -3,6 +3,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 from rest_framework.permissions import AllowAny
 
+from apps.core.errors import method_not_allowed
 from apps.ingestion.apis import HealthApi, MetricsApi
 
 public = {"permission_classes": [AllowAny], "authentication_classes": []}
@@ -19,6 +20,8 @@ org_urls = [  # the ingestion paths first: they are the busiest
 ]
 
 urlpatterns = [
+    # the front (config/nginx.py) asks for it, never a client: nginx keeps the prefix internal
+    path(".sluice-front/method-not-allowed", method_not_allowed),
     path("admin/", admin.site.urls),
     path("v1/schema", SpectacularAPIView.as_view(**public), name="schema"),
     path("v1/docs", SpectacularSwaggerView.as_view(url_name="schema", **public), name="docs"),

@@ -30,7 +30,7 @@ CONFIG=$(.venv/bin/python -m config.nginx "$BIND" "$FRONT" "${TLS[@]}")
   --workers "${SLUICE_WEB_WORKERS:-2}" --threads "${SLUICE_WEB_THREADS:-4}" \
   --keep-alive 75 --control-socket "$FRONT/gunicorn.ctl" "$@" &
 WEB=$!
-"$NGINX" -p "$FRONT" -c "$CONFIG" -e stderr &
+"$NGINX" -p "$FRONT" -c "$CONFIG" -e "$FRONT/logs/error.log" &
 PROXY=$!
 stop() {
   trap - INT TERM
@@ -42,4 +42,8 @@ set +e
 wait -n "$WEB" "$PROXY"
 status=$?
 stop
+if [ "$status" != 0 ] && [ -s "$FRONT/logs/error.log" ]; then
+  echo "nginx's last errors ($FRONT/logs/error.log):" >&2
+  tail -n 5 "$FRONT/logs/error.log" >&2
+fi
 exit "$status"

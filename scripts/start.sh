@@ -31,5 +31,5 @@ WORKER=$!
 trap 'kill $WORKER 2>/dev/null; wait $WORKER 2>/dev/null' EXIT INT TERM
 echo "    next: the README's \"From nothing to a stored event\", with API=$URL/v1/demo"
 echo "    API docs: $URL/v1/docs   admin: $URL/admin/   worker log: $VAR/worker.log"
-echo "    access log: $SLUICE_FRONT_DIR/logs/access.log"
+echo "    the front's logs: $SLUICE_FRONT_DIR/logs/access.log, error.log"
 bash scripts/serve.sh

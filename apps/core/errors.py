@@ -7,10 +7,12 @@ import logging
 from collections.abc import Iterator
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, JsonResponse
+from django.urls import Resolver404, resolve
 from rest_framework import exceptions
 from rest_framework.response import Response
 
@@ -195,6 +197,22 @@ def permission_denied(request: HttpRequest, exception: Exception | None = None) 
 
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> JsonResponse:
     return error_json(NotFound())
+
+
+def method_not_allowed(request: HttpRequest) -> JsonResponse:
+    """The 405 of a method the front refuses before Sluice sees it (TRACE), which the front
+    asks for with the address in X-Original-URI: `Allow` names the methods it takes."""
+    path = urlsplit(request.headers.get("X-Original-URI", "")).path
+    try:
+        view_class = getattr(resolve(path).func, "view_class", None)
+    except Resolver404:
+        view_class = None
+    allowed = view_class().allowed_methods if view_class is not None else []
+    body = problem(405, Code.METHOD_NOT_ALLOWED, "This method is not served here. This "
+                   f"address takes {', '.join(allowed) or 'none'} (see /v1/docs).")
+    response = JsonResponse(body, status=405, content_type=PROBLEM_CONTENT_TYPE)
+    response["Allow"] = ", ".join(allowed)
+    return response
 
 
 def server_error(request: HttpRequest) -> JsonResponse:

@@ -70,8 +70,8 @@ class ApiKeyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     Keys are revoked, never deleted: the audit trail keeps what each one did."""
 
     form = ApiKeyForm
-    list_display = ["prefix", "org", "kind", "name", "source", "created_at", "last_used_at",
-                    "expires_at", "revoked_at"]
+    list_display = ["prefix", "org", "kind", "name", "source", "last_used_at", "expires_at",
+                    "revoked_at"]  # when it was made: on its page (the list fits 1280 px)
     list_filter = ["kind", "org"]
     actions = ["revoke"]
 

@@ -103,7 +103,7 @@ def test_the_three_seed_commands_answer_the_documented_shape(api):
         "id": coll_id, "sourceId": source["id"], "sourceName": "mywebsource",
         "sourceTitle": "myWebSource", "name": "flight-booking", "profile": False, "event": True,
         "schema": json.loads(SEED_COLLECTION % source["id"])["schema"], "schemaVersion": 1,
-            "compatibility": None,
+        "compatibility": None, "rejectedDropped": 0,
         "_links": {
             "self": {"href": f"{base}/collections/{coll_id}"},
             "source": {"href": f"{base}/sources/{source['id']}"},

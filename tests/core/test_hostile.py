@@ -101,7 +101,10 @@ def test_two_credentials_that_disagree_are_refused_at_every_front_door(api, obje
 
 @pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND", "FOO"])
 def test_a_method_sluice_does_not_serve_is_405(api, objects, method):
-    for path in [f"/v1/{api.org.slug}/sources", f"/v1/{api.org.slug}/collections/{objects['c']}",
-                 "/v3/event", "/v1/batch", "/api/collect"]:
+    for path, allowed in [(f"/v1/{api.org.slug}/sources", "GET, POST"),
+                          (f"/v1/{api.org.slug}/collections/{objects['c']}",
+                           "GET, PUT, PATCH, DELETE"),
+                          ("/v3/event", "PUT"), ("/v1/batch", "POST"), ("/api/collect", "POST")]:
         answer = api.request(method, f"{api.root}{path}")
         assert_problem(answer, 405, "method_not_allowed")
+        assert set(allowed.split(", ")) <= set(answer.headers["Allow"].split(", ")), path

@@ -87,6 +87,7 @@ def test_every_line_of_the_server_is_json(logged, client):
     client.get("/sources")
     client.get("/no/such/thing")
     for line in logged.server_log.read_text().splitlines():
+        assert line.startswith("{"), line
         parsed = json.loads(line)
         assert {"event", "level", "timestamp", "logger"} <= set(parsed), line
 

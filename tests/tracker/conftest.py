@@ -22,11 +22,12 @@ ORIGIN_REFUSED = problem(403, "origin_not_allowed", ORIGIN_REFUSED_DETAIL, [
 
 def preflight_of(url: str, origin: str) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
     """A browser's CORS preflight of a POST from `origin`: the status, every header but the
-    date, and the body, byte for byte."""
+    date and the request's own id, and the body, byte for byte."""
     answer = httpx.options(url, timeout=30, headers={
         "Origin": origin, "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "content-type,x-api-key"})
-    headers = [(name, value) for name, value in answer.headers.raw if name.lower() != b"date"]
+    headers = [(name, value) for name, value in answer.headers.raw
+               if name.lower() not in (b"date", b"x-request-id")]
     return answer.status_code, headers, answer.content
 
 
