@@ -108,3 +108,40 @@ def test_a_method_sluice_does_not_serve_is_405(api, objects, method):
         answer = api.request(method, f"{api.root}{path}")
         assert_problem(answer, 405, "method_not_allowed")
         assert set(allowed.split(", ")) <= set(answer.headers["Allow"].split(", ")), path
+
+
+KEY_BODIES = [b"{", b"[]", b'{"kind": 5}', b'{"kind": "root"}', b'{"kind": "\\ud800"}',
+              b'{"kind": "read", "name": "a\\u0000"}', b'{"kind": "read", "name": "\\ud800"}',
+              b'{"kind": "read", "expiresAt": "2020-13-45"}', b'{"kind": "read", "expiresAt": 5}',
+              b'{"kind": "write", "sourceId": "abc"}', b'{"\\ud800": 1}', BIG]
+ROTATE_BODIES = [b"{", b'{"graceSeconds": -1}', b'{"graceSeconds": "x"}',
+                 b'{"oldKeyExpiresAt": "not a date"}', b'{"graceSeconds": 1e999}',
+                 b'{"oldKeyExpiresAt": "\\ud800"}', b'{"graceSeconds": 1, "oldKeyExpiresAt": '
+                 b'"2030-01-01T00:00:00Z"}', BIG]
+AUDIT_QUERIES = ["since=notadate", "until=2020-13-45", "action=%00", "action=nope",
+                 "targetId=abc", "page=-1", "size=abc", "targetType=%ED%A0%80"]
+
+
+def test_keys_and_audit_refuse_hostile_input_with_a_4xx_problem(api, make_org, objects):
+    key_id = api.get("/keys").json()["_embedded"]["keys"][0]["id"]
+    other = make_org()
+    other_source = httpx.post(f"{api.root}/v1/{other.slug}/sources", timeout=30, json={
+        "name": "theirs", "type": "web"}, headers={"x-api-key": other.secret_key}).json()["id"]
+    sent = [("POST", "/keys", body) for body in KEY_BODIES]
+    sent += [("POST", f"/keys/{key_id}/rotate", body) for body in ROTATE_BODIES]
+    sent += [("POST", "/keys", json.dumps({"kind": "write", "sourceId": other_source}).encode())]
+    sent += [("GET", f"/audit?{query}", None) for query in AUDIT_QUERIES]
+    sent += [("GET", f"/keys?sourceId={other_source}", None), ("GET", "/keys?sourceId=%00", None)]
+    for method, path, body in sent:
+        answer = api.request(method, path, content=body,
+                             headers={"Content-Type": "application/json"})
+        assert 400 <= answer.status_code < 500, (path, body and body[:80], answer.text[:300])
+        assert answer.headers["Content-Type"] == "application/problem+json", path
+    for path in [f"/keys/{key_id}", "/keys", "/audit"]:  # a write key manages nothing
+        assert api.get(path, headers={"Authorization": "",
+                                      "x-api-key": api.org.write_key}).status_code == 403
+    for path in [f"/keys/{key_id}", f"/keys/{key_id}/rotate"]:  # another org's key: nothing
+        answer = httpx.request("DELETE" if path.endswith(key_id) else "POST",
+                               f"{api.root}/v1/{api.org.slug}{path}", timeout=30,
+                               headers={"x-api-key": other.secret_key})
+        assert answer.status_code == 404, answer.text
